@@ -1,0 +1,92 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	chunk "github.com/ipfs/boxo/chunker"
+	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
+	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// addedFile is a blob stored as a UnixFS file, with what we learnt of its
+// content while it streamed in.
+type addedFile struct {
+	node   ipld.Node
+	digest v1.Hash
+	size   int64
+}
+
+// addFile stores r as a UnixFS file under Profile, hashing it on the way so
+// the caller can check it against a descriptor without a second read.
+func addFile(ctx context.Context, dag ipld.DAGService, r io.Reader) (addedFile, error) {
+	batch := ipld.NewBatch(ctx, dag)
+	h := &hashCounter{h: sha256.New()}
+	params := helpers.DagBuilderParams{
+		Maxlinks:   Profile.FileDAGWidth,
+		RawLeaves:  Profile.RawLeaves,
+		CidBuilder: Profile.CidBuilder(),
+		Dagserv:    batchingDAG{DAGService: dag, batch: batch},
+	}
+	db, err := params.New(chunk.NewSizeSplitter(io.TeeReader(r, h), Profile.ChunkSize))
+	if err != nil {
+		return addedFile{}, err
+	}
+	nd, err := balanced.Layout(db)
+	if err != nil {
+		return addedFile{}, err
+	}
+	if err := batch.Commit(); err != nil {
+		return addedFile{}, fmt.Errorf("store blocks: %w", err)
+	}
+	return addedFile{
+		node:   nd,
+		digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.h.Sum(nil))},
+		size:   h.n,
+	}, nil
+}
+
+// addBytes stores a small in-memory file.
+func addBytes(ctx context.Context, dag ipld.DAGService, b []byte) (addedFile, error) {
+	return addFile(ctx, dag, bytes.NewReader(b))
+}
+
+// verify checks what was stored against the descriptor that promised it.
+func (f addedFile) verify(d v1.Descriptor) error {
+	if f.size != d.Size {
+		return fmt.Errorf("blob %s: size is %d, descriptor says %d", d.Digest, f.size, d.Size)
+	}
+	if f.digest != d.Digest {
+		return fmt.Errorf("blob %s: content digest is %s (corrupt blob)", d.Digest, f.digest)
+	}
+	return nil
+}
+
+type hashCounter struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *hashCounter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// batchingDAG sends the builder's writes through a batch, so blocks reach
+// the datastore in large transactions instead of one at a time.
+type batchingDAG struct {
+	ipld.DAGService
+	batch *ipld.Batch
+}
+
+func (b batchingDAG) Add(ctx context.Context, nd ipld.Node) error { return b.batch.Add(ctx, nd) }
+
+func (b batchingDAG) AddMany(ctx context.Context, nds []ipld.Node) error {
+	return b.batch.AddMany(ctx, nds)
+}

@@ -1,0 +1,146 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// ParsePlatform reads os/arch[/variant], as docker's --platform does.
+func ParsePlatform(s string) (*v1.Platform, error) {
+	p, err := v1.ParsePlatform(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/amd64", s)
+	}
+	return p, nil
+}
+
+// HostPlatform is the platform a local container engine runs: engines on
+// any OS run Linux images, so only the architecture comes from the host.
+func HostPlatform() *v1.Platform {
+	return &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+}
+
+func formatPlatform(p *v1.Platform) string {
+	if p == nil {
+		return "unknown"
+	}
+	parts := []string{p.OS, p.Architecture}
+	if p.Variant != "" {
+		parts = append(parts, p.Variant)
+	}
+	return strings.Join(parts, "/")
+}
+
+// metaReader returns the verified bytes of a small metadata blob (index,
+// manifest or config).
+type metaReader func(ctx context.Context, d v1.Descriptor) ([]byte, error)
+
+// selectManifests flattens idx to the image manifests it names, keeping
+// those for want (all when want is nil). Annotations of an enclosing index
+// descriptor (such as a ref name) carry over to its children.
+func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest, want *v1.Platform) ([]v1.Descriptor, error) {
+	var out []v1.Descriptor
+	var walk func(idx *v1.IndexManifest, inherited map[string]string, depth int) error
+	walk = func(idx *v1.IndexManifest, inherited map[string]string, depth int) error {
+		if depth > maxNesting {
+			return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+		}
+		for _, d := range idx.Manifests {
+			if err := checkDescriptor(d); err != nil {
+				return err
+			}
+			d.Annotations = mergeAnnotations(inherited, d.Annotations)
+			switch {
+			case isIndex(d.MediaType):
+				raw, err := read(ctx, d)
+				if err != nil {
+					return err
+				}
+				child, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+				if err != nil {
+					return fmt.Errorf("index %s: %w", d.Digest, err)
+				}
+				if err := walk(child, d.Annotations, depth+1); err != nil {
+					return err
+				}
+			case isManifest(d.MediaType):
+				if d.Platform == nil {
+					p, err := configPlatform(ctx, read, d)
+					if err != nil {
+						return err
+					}
+					d.Platform = p
+				}
+				if want == nil || d.Platform == nil || d.Platform.Satisfies(*want) {
+					out = append(out, d)
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(idx, nil, 0); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// configPlatform reads a manifest's config to learn its platform; nil when
+// the config does not say (an artifact, say).
+func configPlatform(ctx context.Context, read metaReader, d v1.Descriptor) (*v1.Platform, error) {
+	raw, err := read(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
+	}
+	if err := checkDescriptor(m.Config); err != nil {
+		return nil, err
+	}
+	if m.Config.Size > maxMetadataSize {
+		return nil, nil
+	}
+	raw, err = read(ctx, m.Config)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil || cf.OS == "" || cf.Architecture == "" {
+		return nil, nil
+	}
+	return cf.Platform(), nil
+}
+
+func mergeAnnotations(outer, inner map[string]string) map[string]string {
+	if len(outer) == 0 {
+		return inner
+	}
+	merged := make(map[string]string, len(outer)+len(inner))
+	for k, v := range outer {
+		merged[k] = v
+	}
+	for k, v := range inner {
+		merged[k] = v
+	}
+	return merged
+}
+
+// platformList names the distinct platforms of descs, for messages and ls.
+func platformList(descs []v1.Descriptor) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range descs {
+		s := formatPlatform(d.Platform)
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

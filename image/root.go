@@ -1,0 +1,174 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	uio "github.com/ipfs/boxo/ipld/unixfs/io"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// ErrNotImage reports a root that exists but is not an image layout.
+var ErrNotImage = errors.New("not an imgp2p image")
+
+// Root is an image root opened for reading. Its DAG service decides where
+// blocks come from: the local repo alone, or peers too.
+type Root struct {
+	CID cid.Cid
+	dag ipld.DAGService
+	// getter reads blob contents through one session, so peers found for
+	// one blob are asked first for the next.
+	getter   ipld.NodeGetter
+	blobs    uio.Directory
+	rawIndex []byte
+	index    *v1.IndexManifest
+}
+
+// Open reads the root's index.json and locates its blobs.
+func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
+	nd, err := dag.Get(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	notImage := func(why string) error { return fmt.Errorf("%s is %w: %s", c, ErrNotImage, why) }
+	dir, err := uio.NewDirectoryFromNode(dag, nd)
+	if err != nil {
+		return nil, notImage("it is not a directory")
+	}
+	idxNode, err := dir.Find(ctx, indexFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, notImage("it has no index.json")
+	}
+	if err != nil {
+		return nil, err
+	}
+	rawIndex, err := readNode(ctx, dag, idxNode, maxMetadataSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: index.json: %w", c, err)
+	}
+	index, err := v1.ParseIndexManifest(bytes.NewReader(rawIndex))
+	if err != nil {
+		return nil, notImage("index.json does not parse: " + err.Error())
+	}
+	blobs, err := subdir(ctx, dag, dir, blobsDir, algorithmDir)
+	if err != nil {
+		return nil, notImage("it has no blobs/sha256 directory")
+	}
+	return &Root{CID: c, dag: dag, getter: merkledag.NewSession(ctx, dag), blobs: blobs, rawIndex: rawIndex, index: index}, nil
+}
+
+func subdir(ctx context.Context, dag ipld.DAGService, dir uio.Directory, names ...string) (uio.Directory, error) {
+	for _, name := range names {
+		nd, err := dir.Find(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if dir, err = uio.NewDirectoryFromNode(dag, nd); err != nil {
+			return nil, err
+		}
+	}
+	return dir, nil
+}
+
+func readNode(ctx context.Context, dag ipld.DAGService, nd ipld.Node, limit int64) ([]byte, error) {
+	r, err := uio.NewDagReader(ctx, nd, dag)
+	if err != nil {
+		return nil, err
+	}
+	if int64(r.Size()) > limit {
+		return nil, fmt.Errorf("%d bytes is more than the limit of %d", r.Size(), limit)
+	}
+	return io.ReadAll(r)
+}
+
+// blobNode returns the root node of the file holding blob h.
+func (r *Root) blobNode(ctx context.Context, h v1.Hash) (ipld.Node, error) {
+	if err := checkDigest(h); err != nil {
+		return nil, err
+	}
+	nd, err := r.blobs.Find(ctx, h.Hex)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s is not in image %s", h, r.CID)
+	}
+	return nd, err
+}
+
+// BlobCID returns the CID of the file holding blob h.
+func (r *Root) BlobCID(ctx context.Context, h v1.Hash) (cid.Cid, error) {
+	nd, err := r.blobNode(ctx, h)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return nd.Cid(), nil
+}
+
+// OpenBlob streams the blob d describes, failing at the end if its bytes
+// do not match d's size and digest, so nothing unverified passes silently.
+func (r *Root) OpenBlob(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	nd, err := r.blobNode(ctx, d.Digest)
+	if err != nil {
+		return nil, err
+	}
+	dr, err := uio.NewDagReader(ctx, nd, r.getter)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", d.Digest, err)
+	}
+	if int64(dr.Size()) != d.Size {
+		dr.Close()
+		return nil, fmt.Errorf("blob %s: stored file has %d bytes, descriptor says %d", d.Digest, dr.Size(), d.Size)
+	}
+	return &verifyingReader{r: dr, c: dr, d: d, h: sha256.New()}, nil
+}
+
+// readMeta returns the verified bytes of a small metadata blob.
+func (r *Root) readMeta(ctx context.Context, d v1.Descriptor) ([]byte, error) {
+	if err := checkDescriptor(d); err != nil {
+		return nil, err
+	}
+	if d.Size > maxMetadataSize {
+		return nil, fmt.Errorf("blob %s: %d bytes is too large for metadata (limit %d)", d.Digest, d.Size, maxMetadataSize)
+	}
+	rc, err := r.OpenBlob(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+type verifyingReader struct {
+	r io.Reader
+	c io.Closer
+	d v1.Descriptor
+	h hash.Hash
+	n int64
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	if v.n > v.d.Size {
+		return n, fmt.Errorf("blob %s: more than the %d bytes its descriptor promises", v.d.Digest, v.d.Size)
+	}
+	if err == io.EOF {
+		if v.n != v.d.Size {
+			return n, fmt.Errorf("blob %s: %d bytes, descriptor says %d", v.d.Digest, v.n, v.d.Size)
+		}
+		if got := fmt.Sprintf("%x", v.h.Sum(nil)); got != v.d.Digest.Hex {
+			return n, fmt.Errorf("blob %s: content digest is sha256:%s", v.d.Digest, got)
+		}
+	}
+	return n, err
+}
+
+func (v *verifyingReader) Close() error { return v.c.Close() }

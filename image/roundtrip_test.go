@@ -1,0 +1,185 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
+)
+
+// writeLayout makes a layout holding a multi-platform index and a plain
+// image, with layers big enough to span several 1 MiB chunks.
+func writeLayout(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd, err := random.Image(3<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm, err := random.Image(1<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd, _ = mutate.ConfigFile(amd, &v1.ConfigFile{OS: "linux", Architecture: "amd64"})
+	arm, _ = mutate.ConfigFile(arm, &v1.ConfigFile{OS: "linux", Architecture: "arm64"})
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+	)
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{AnnotationRefName: "example.com/multi:v1"})); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestLayoutRoundTripIsByteIdentical(t *testing.T) {
+	ctx := context.Background()
+	dir := writeLayout(t)
+	dag := mdtest.Mock()
+	imp, err := ImportPath(ctx, dag, dir, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ImportPath(ctx, mdtest.Mock(), dir, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Root != again.Root {
+		t.Fatalf("same layout gave %s and %s", imp.Root, again.Root)
+	}
+	if len(imp.Platforms) != 2 || imp.Names[0] != "example.com/multi:v1" {
+		t.Fatalf("platforms %v names %v", imp.Platforms, imp.Names)
+	}
+	root, err := Open(ctx, dag, imp.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := root.Plan(ctx, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := exp.WriteOCIArchive(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	files := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Typeflag != tar.TypeReg || hdr.Name == layoutFile {
+			continue
+		}
+		got, _ := io.ReadAll(tr)
+		want, err := os.ReadFile(filepath.Join(dir, hdr.Name))
+		if err != nil {
+			t.Fatalf("exported %s, which the source does not have", hdr.Name)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s differs from the source", hdr.Name)
+		}
+		files++
+	}
+	// index.json + 2 manifests + index + 2 configs + 3 layers
+	if files != 9 {
+		t.Fatalf("exported %d files, want 9", files)
+	}
+}
+
+func TestPlatformFilterKeepsOnlyThatImage(t *testing.T) {
+	ctx := context.Background()
+	dir := writeLayout(t)
+	dag := mdtest.Mock()
+	p, _ := ParsePlatform("linux/arm64")
+	imp, err := ImportPath(ctx, dag, dir, ImportOptions{Platform: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Platforms) != 1 || imp.Platforms[0] != "linux/arm64" || imp.Names[0] != "example.com/multi:v1" {
+		t.Fatalf("platforms %v names %v", imp.Platforms, imp.Names)
+	}
+	if imp.Size > 1<<20 {
+		t.Fatalf("filtered image is %d bytes: the amd64 layers came along", imp.Size)
+	}
+	if _, err := ImportPath(ctx, dag, dir, ImportOptions{Platform: &v1.Platform{OS: "linux", Architecture: "s390x"}}); err == nil {
+		t.Fatal("import for a platform the layout lacks succeeded")
+	}
+}
+
+func TestDockerArchiveRoundTripKeepsImageID(t *testing.T) {
+	ctx := context.Background()
+	img, err := random.Image(2<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := mustTag("example.com/app:v2")
+	var src bytes.Buffer
+	if err := tarball.Write(tag, img, &src); err != nil {
+		t.Fatal(err)
+	}
+	dag := mdtest.Mock()
+	imp, err := ImportArchive(ctx, dag, &src, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := Open(ctx, dag, imp.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := root.Plan(ctx, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := exp.WriteDockerArchive(ctx, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	back, err := tarball.Image(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out.Bytes())), nil }, &tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := img.ConfigName()
+	got, err := back.ConfigName()
+	if err != nil || got != want {
+		t.Fatalf("image ID %s after the round trip, want %s (%v)", got, want, err)
+	}
+}
+
+func TestCorruptBlobIsRefusedByName(t *testing.T) {
+	ctx := context.Background()
+	dir := writeLayout(t)
+	blobs, _ := filepath.Glob(filepath.Join(dir, "blobs", "sha256", "*"))
+	var victim string
+	for _, b := range blobs {
+		if st, _ := os.Stat(b); st.Size() > 1<<20 {
+			victim = b
+		}
+	}
+	f, _ := os.OpenFile(victim, os.O_RDWR, 0)
+	f.WriteAt([]byte("corrupt"), 1000)
+	f.Close()
+	_, err := ImportPath(ctx, mdtest.Mock(), dir, ImportOptions{})
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(filepath.Base(victim))) {
+		t.Fatalf("import of a corrupt layout: %v; want an error naming %s", err, filepath.Base(victim))
+	}
+}

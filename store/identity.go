@@ -1,0 +1,43 @@
+package store
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+)
+
+const identityFile = "identity.key"
+
+// loadOrCreateIdentity returns the repo's ed25519 key, creating it on first
+// use. The peer ID derives from it, so it must survive restarts.
+func loadOrCreateIdentity(dir string) (crypto.PrivKey, error) {
+	path := filepath.Join(dir, identityFile)
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		key, err := crypto.UnmarshalPrivateKey(raw)
+		if err != nil {
+			return nil, fmt.Errorf("read identity %s: %w", path, err)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read identity: %w", err)
+	}
+	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate identity: %w", err)
+	}
+	raw, err = crypto.MarshalPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(path, raw, 0o600); err != nil {
+		return nil, fmt.Errorf("write identity: %w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,122 @@
+// Package store is imgp2p's repo on disk: the badger datastore, the
+// blockstore on top of it, pins, the image list, the node identity, the
+// config file and the lock that gives one process ownership. It knows
+// nothing of the network.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	badgerds "github.com/ipfs/go-ds-badger4"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/libp2p/go-libp2p/core/crypto"
+)
+
+// EnvPath names the environment variable that selects the repo.
+const EnvPath = "IMGP2P_PATH"
+
+// DefaultPath is $IMGP2P_PATH, else ~/.imgp2p.
+func DefaultPath() string {
+	if p := os.Getenv(EnvPath); p != "" {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".imgp2p"
+	}
+	return filepath.Join(home, ".imgp2p")
+}
+
+// Repo is an open, exclusively owned repo.
+type Repo struct {
+	Path     string
+	Config   Config
+	Identity crypto.PrivKey
+
+	Datastore *badgerds.Datastore
+	// Blocks is the GC-aware blockstore; hold Blocks.PinLock around any
+	// import that ends in a pin so a collection cannot run in between.
+	Blocks blockstore.GCBlockstore
+	Pins   pin.Pinner
+	Images *Images
+
+	lock *repoLock
+}
+
+// Open creates the repo at path if needed and takes ownership of it. If
+// another process owns it, the error is a *LockedError.
+func Open(ctx context.Context, path string) (*Repo, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("create repo %s: %w", abs, err)
+	}
+	lock, err := acquireLock(abs)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{Path: abs, lock: lock}
+	if err := r.open(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Repo) open(ctx context.Context) (err error) {
+	if r.Identity, err = loadOrCreateIdentity(r.Path); err != nil {
+		return err
+	}
+	if r.Config, err = loadOrCreateConfig(r.Path); err != nil {
+		return err
+	}
+	r.Datastore, err = badgerds.NewDatastore(filepath.Join(r.Path, "datastore"), badgerOptions())
+	if err != nil {
+		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
+	}
+	r.Blocks = blockstore.NewGCBlockstore(blockstore.NewBlockstore(r.Datastore), blockstore.NewGCLocker())
+	r.Pins, err = dspinner.New(ctx, r.Datastore, r.OfflineDAG())
+	if err != nil {
+		return fmt.Errorf("load pins: %w", err)
+	}
+	r.Images = &Images{ds: r.Datastore}
+	return nil
+}
+
+// OfflineDAG is a DAG service over the local blockstore only: a missing
+// block is an error, never a network fetch.
+func (r *Repo) OfflineDAG() ipld.DAGService {
+	return merkledag.NewDAGService(blockservice.New(r.Blocks, nil))
+}
+
+// SaveConfig persists cfg as the repo's config.
+func (r *Repo) SaveConfig(cfg Config) error {
+	if err := saveConfig(r.Path, cfg); err != nil {
+		return err
+	}
+	r.Config = cfg
+	return nil
+}
+
+// Close flushes and releases the repo.
+func (r *Repo) Close() error {
+	var errs []error
+	if r.Datastore != nil {
+		errs = append(errs, r.Datastore.Close())
+	}
+	if r.lock != nil {
+		errs = append(errs, r.lock.release())
+	}
+	return errors.Join(errs...)
+}
