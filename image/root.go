@@ -63,7 +63,7 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	if err != nil {
 		return nil, notImage("it has no blobs/sha256 directory")
 	}
-	return &Root{CID: c, dag: dag, getter: merkledag.NewSession(ctx, dag), blobs: blobs, rawIndex: rawIndex, index: index}, nil
+	return &Root{CID: c, dag: dag, blobs: blobs, rawIndex: rawIndex, index: index}, nil
 }
 
 func subdir(ctx context.Context, dag ipld.DAGService, dir uio.Directory, names ...string) (uio.Directory, error) {
@@ -118,7 +118,7 @@ func (r *Root) OpenBlob(ctx context.Context, d v1.Descriptor) (io.ReadCloser, er
 	if err != nil {
 		return nil, err
 	}
-	dr, err := uio.NewDagReader(ctx, nd, r.getter)
+	dr, err := uio.NewDagReader(ctx, nd, merkledag.NewSession(ctx, r.dag))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
@@ -172,3 +172,22 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 }
 
 func (v *verifyingReader) Close() error { return v.c.Close() }
+
+// BlobRoots lists the CIDs worth announcing for an image: its root and
+// the root of every blob file. Peers that find a blob's root ask the same
+// peer for its chunks, so chunks need no announcement of their own.
+func BlobRoots(ctx context.Context, dag ipld.DAGService, c cid.Cid) ([]cid.Cid, error) {
+	r, err := Open(ctx, dag, c)
+	if err != nil {
+		return nil, err
+	}
+	links, err := r.blobs.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []cid.Cid{c}
+	for _, l := range links {
+		out = append(out, l.Cid)
+	}
+	return out, nil
+}

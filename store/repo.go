@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
@@ -34,6 +35,25 @@ func DefaultPath() string {
 		return ".imgp2p"
 	}
 	return filepath.Join(home, ".imgp2p")
+}
+
+// OpenWaiting is Open for a long-running owner: while another process
+// holds the repo (a one-shot command finishing, say) it retries until wait
+// has passed, then fails as Open does.
+func OpenWaiting(ctx context.Context, path string, wait time.Duration) (*Repo, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		r, err := Open(ctx, path)
+		var locked *LockedError
+		if err == nil || !errors.As(err, &locked) || time.Now().After(deadline) {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Repo is an open, exclusively owned repo.

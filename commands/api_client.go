@@ -1,0 +1,129 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+)
+
+// remoteBackend runs operations in the daemon that owns the repo.
+type remoteBackend struct {
+	http *http.Client
+}
+
+// dialDaemon connects to the daemon's socket in repo, if one answers.
+func dialDaemon(ctx context.Context, repo string) (*remoteBackend, bool) {
+	path := filepath.Join(repo, apiSocket)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, false
+	}
+	conn.Close()
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", path)
+		},
+	}
+	return &remoteBackend{http: &http.Client{Transport: tr}}, true
+}
+
+func (c *remoteBackend) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
+
+// call sends a request and decodes a JSON result or the daemon's error.
+func (c *remoteBackend) call(ctx context.Context, method, path string, body io.Reader, header http.Header, out any) error {
+	resp, err := c.do(ctx, method, path, body, header)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *remoteBackend) do(ctx context.Context, method, path string, body io.Reader, header http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://imgp2p"+path, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("daemon API: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var e struct{ Error string }
+		if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
+			return nil, errors.New(e.Error)
+		}
+		return nil, fmt.Errorf("daemon API: %s", resp.Status)
+	}
+	return resp, nil
+}
+
+func jsonBody(v any) io.Reader {
+	raw, _ := json.Marshal(v)
+	return bytes.NewReader(raw)
+}
+
+func (c *remoteBackend) Push(ctx context.Context, req pushRequest, body io.Reader) (pushResult, error) {
+	raw, _ := json.Marshal(req)
+	if req.Path != "" {
+		body = http.NoBody
+	}
+	var res pushResult
+	err := c.call(ctx, http.MethodPost, "/push", body, http.Header{headerRequest: {string(raw)}}, &res)
+	return res, err
+}
+
+func (c *remoteBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error) {
+	resp, err := c.do(ctx, http.MethodPost, "/pull", jsonBody(req), nil)
+	if err != nil {
+		return pullSummary{}, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return pullSummary{}, err
+	}
+	// Trailers are only readable once the body is consumed.
+	if msg := resp.Trailer.Get(trailerError); msg != "" {
+		return pullSummary{}, errors.New(msg)
+	}
+	var sum pullSummary
+	if err := json.Unmarshal([]byte(resp.Trailer.Get(trailerResult)), &sum); err != nil {
+		return pullSummary{}, fmt.Errorf("daemon API: pull ended without a result")
+	}
+	return sum, nil
+}
+
+func (c *remoteBackend) List(ctx context.Context) ([]imageInfo, error) {
+	var res []imageInfo
+	err := c.call(ctx, http.MethodGet, "/ls", nil, nil, &res)
+	return res, err
+}
+
+func (c *remoteBackend) ID(ctx context.Context) (idInfo, error) {
+	var res idInfo
+	err := c.call(ctx, http.MethodGet, "/id", nil, nil, &res)
+	return res, err
+}
+
+func (c *remoteBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, error) {
+	var res []pinInfo
+	err := c.call(ctx, http.MethodPost, "/pin", jsonBody(req), nil, &res)
+	return res, err
+}

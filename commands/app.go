@@ -1,0 +1,73 @@
+// Package commands is imgp2p's command line: each command parses its
+// flags, makes one call on a backend (the repo this process owns, or the
+// daemon that owns it) and prints the result. Data and the one result line
+// go to stdout; everything else goes to stderr.
+package commands
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// Build information, stamped by the release build.
+var (
+	Version = "dev"
+	Commit  = "none"
+)
+
+func userAgent() string { return "imgp2p/" + Version }
+
+// NewApp returns the imgp2p command line.
+func NewApp() *cli.App {
+	return &cli.App{
+		Name:  "imgp2p",
+		Usage: "move OCI container images peer to peer over IPFS, with no registry and no external daemon",
+		Description: `imgp2p stores images in its own IPFS repo as DAGs that are OCI image layouts,
+and moves them between machines over libp2p and bitswap.
+
+   imgp2p push ./oci-layout            # prints the image's CID
+   docker save app:v1 | imgp2p push -  # a docker-archive from stdin
+   imgp2p daemon                       # serve the repo to peers
+   imgp2p pull CID | docker load       # on a machine that can reach a peer that has it`,
+		Version: Version,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:  "repo",
+				Usage: "repo directory (default $" + store.EnvPath + ", else ~/.imgp2p)",
+			},
+		},
+		Commands: []*cli.Command{
+			pushCommand(),
+			pullCommand(),
+			daemonCommand(),
+			lsCommand(),
+			idCommand(),
+			pinCommand(),
+			versionCommand(),
+		},
+		HideVersion:          true,
+		EnableBashCompletion: true,
+	}
+}
+
+func repoPath(c *cli.Context) string {
+	if p := c.String("repo"); p != "" {
+		return p
+	}
+	return store.DefaultPath()
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version",
+		Action: func(c *cli.Context) error {
+			_, err := fmt.Fprintf(c.App.Writer, "imgp2p %s (commit %s, %s %s/%s)\n", Version, Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
+}

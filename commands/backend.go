@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// backend runs imgp2p's operations, either on a repo this process owns or
+// through the daemon that owns it. Commands do not know which: both give
+// the same results, so a command's output is the same either way.
+type backend interface {
+	Push(ctx context.Context, req pushRequest, body io.Reader) (pushResult, error)
+	Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error)
+	List(ctx context.Context) ([]imageInfo, error)
+	ID(ctx context.Context) (idInfo, error)
+	Pin(ctx context.Context, req pinRequest) ([]pinInfo, error)
+	Close() error
+}
+
+type pushRequest struct {
+	// Path is an absolute path to a layout directory or archive; empty
+	// when the archive comes as the body.
+	Path     string `json:"path,omitempty"`
+	Platform string `json:"platform,omitempty"`
+}
+
+type pushResult struct {
+	Root      string   `json:"root"`
+	Names     []string `json:"names,omitempty"`
+	Platforms []string `json:"platforms,omitempty"`
+	Size      int64    `json:"size"`
+}
+
+type pullRequest struct {
+	Root     string        `json:"root"`
+	Format   string        `json:"format"` // docker or oci-archive: what goes on the wire
+	Platform string        `json:"platform,omitempty"`
+	Tags     []string      `json:"tags,omitempty"`
+	Peers    []string      `json:"peers,omitempty"`
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Offline  bool          `json:"offline,omitempty"`
+}
+
+type pullSummary struct {
+	Size          int64            `json:"size"`
+	FetchedBlocks int64            `json:"fetchedBlocks"`
+	FetchedBytes  int64            `json:"fetchedBytes"`
+	LocalBlocks   int64            `json:"localBlocks"`
+	LocalBytes    int64            `json:"localBytes"`
+	PeerBytes     map[string]int64 `json:"peerBytes,omitempty"`
+	Elapsed       time.Duration    `json:"elapsed"`
+}
+
+type imageInfo struct {
+	Root      string    `json:"root"`
+	Names     []string  `json:"names"`
+	Platforms []string  `json:"platforms"`
+	Size      int64     `json:"size"`
+	Pinned    bool      `json:"pinned"`
+	Added     time.Time `json:"added"`
+}
+
+type idInfo struct {
+	ID        string   `json:"ID"`
+	Addresses []string `json:"Addresses"`
+	Mode      string   `json:"Mode"`
+	Agent     string   `json:"AgentVersion"`
+}
+
+type pinRequest struct {
+	Op   string `json:"op"` // add, rm, ls
+	Root string `json:"root,omitempty"`
+}
+
+type pinInfo struct {
+	Root string `json:"root"`
+	Name string `json:"name,omitempty"`
+}

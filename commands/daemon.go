@@ -1,0 +1,112 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/imgp2p/imgp2p/image"
+	"github.com/imgp2p/imgp2p/node"
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// reprovideInterval keeps provider records fresh; the DHT drops them
+// after 48 hours.
+const reprovideInterval = 12 * time.Hour
+
+func daemonCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "daemon",
+		Usage: "run a node that serves the repo's images to peers",
+		Description: `Serves every block in the repo over bitswap and announces image and blob roots
+to the DHT. While it runs, push, pull, ls, id and pin on the same repo go through
+it. Stops cleanly on SIGINT or SIGTERM.
+
+   imgp2p daemon
+   imgp2p daemon --listen /ip4/127.0.0.1/tcp/4001
+   imgp2p daemon --peer /ip4/10.0.0.2/tcp/4001/p2p/12D3…
+   imgp2p daemon --offline`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "listen", Usage: "listen on `MULTIADDR` (repeatable; replaces the config's Listen, default TCP and QUIC on port 4001)"},
+			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
+			&cli.BoolFlag{Name: "offline", Usage: "no network at all, like ipfs daemon --offline"},
+		},
+		Action: runDaemon,
+	}
+}
+
+func runDaemon(c *cli.Context) error {
+	ctx := c.Context
+	// A one-shot command may hold the repo for a moment; wait it out.
+	repo, err := store.OpenWaiting(ctx, repoPath(c), 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	opts := node.Options{
+		Offline:   c.Bool("offline"),
+		Listen:    repo.Config.Listen,
+		Peers:     append(append([]string{}, repo.Config.Peers...), c.StringSlice("peer")...),
+		UserAgent: userAgent(),
+	}
+	if l := c.StringSlice("listen"); len(l) > 0 {
+		opts.Listen = l
+	}
+	n, err := node.New(ctx, repo, opts)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	b := &localBackend{repo: repo, node: n, nodeOpts: opts}
+	api, err := listenAPI(b)
+	if err != nil {
+		return err
+	}
+	announce(c, b)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(api.serve)
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return api.shutdown(sctx)
+	})
+	if n.Online() {
+		g.Go(func() error { reprovide(gctx, b); return nil })
+	}
+	err = g.Wait()
+	fmt.Fprintln(c.App.ErrWriter, "imgp2p daemon stopped")
+	return err
+}
+
+func announce(c *cli.Context, b *localBackend) {
+	info, _ := b.ID(c.Context)
+	fmt.Fprintf(c.App.ErrWriter, "imgp2p daemon ready (%s)\npeer ID: %s\n", info.Mode, info.ID)
+	if len(info.Addresses) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "listening on:\n  %s\n", strings.Join(info.Addresses, "\n  "))
+	}
+	fmt.Fprintf(c.App.ErrWriter, "API: unix socket %s/%s\n", b.repo.Path, apiSocket)
+}
+
+// reprovide announces every image in the repo now and then periodically.
+func reprovide(ctx context.Context, b *localBackend) {
+	for {
+		recs, err := b.repo.Images.List(ctx)
+		if err == nil {
+			for _, r := range recs {
+				if roots, err := image.BlobRoots(ctx, b.repo.OfflineDAG(), r.Root); err == nil {
+					b.node.Provide(ctx, roots)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(reprovideInterval):
+		}
+	}
+}

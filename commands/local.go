@@ -1,0 +1,239 @@
+package commands
+
+import (
+	"context"
+
+	"fmt"
+	"io"
+	"time"
+
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/imgp2p/imgp2p/image"
+	"github.com/imgp2p/imgp2p/node"
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// localBackend runs operations on a repo this process owns. In a daemon it
+// has the daemon's node; a one-shot command has none and builds a node
+// only when a pull needs the network.
+type localBackend struct {
+	repo     *store.Repo
+	node     *node.Node
+	nodeOpts node.Options
+}
+
+func (b *localBackend) Close() error { return b.repo.Close() }
+
+// dag writes through the node when there is one, so bitswap learns of new
+// blocks that peers may be waiting for.
+func (b *localBackend) dag() ipld.DAGService {
+	if b.node != nil {
+		return b.node
+	}
+	return b.repo.OfflineDAG()
+}
+
+func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader) (pushResult, error) {
+	var opts image.ImportOptions
+	if req.Platform != "" {
+		p, err := image.ParsePlatform(req.Platform)
+		if err != nil {
+			return pushResult{}, err
+		}
+		opts.Platform = p
+	}
+	// Garbage collection must not run between storing blocks and pinning.
+	unlock := b.repo.Blocks.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	var imp image.Imported
+	var err error
+	if req.Path != "" {
+		imp, err = image.ImportPath(ctx, b.dag(), req.Path, opts)
+	} else {
+		imp, err = image.ImportArchive(ctx, b.dag(), body, opts)
+	}
+	if err != nil {
+		return pushResult{}, err
+	}
+	if err := b.pinAndRecord(ctx, imp); err != nil {
+		return pushResult{}, err
+	}
+	if b.node != nil && b.node.Online() {
+		if roots, err := image.BlobRoots(ctx, b.repo.OfflineDAG(), imp.Root); err == nil {
+			b.node.Provide(ctx, roots)
+		}
+	}
+	return pushResult{Root: imp.Root.String(), Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size}, nil
+}
+
+func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported) error {
+	if err := b.repo.Pins.PinWithMode(ctx, imp.Root, pin.Recursive, ""); err != nil {
+		return fmt.Errorf("pin %s: %w", imp.Root, err)
+	}
+	rec := store.ImageRecord{Root: imp.Root, Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size, Added: time.Now().UTC()}
+	if err := b.repo.Images.Put(ctx, rec); err != nil {
+		_ = b.repo.Pins.Unpin(ctx, imp.Root, true)
+		return err
+	}
+	return nil
+}
+
+func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error) {
+	start := time.Now()
+	root, err := image.ParseCID(req.Root)
+	if err != nil {
+		return pullSummary{}, err
+	}
+	opts, err := exportOptions(req)
+	if err != nil {
+		return pullSummary{}, err
+	}
+	p, err := b.plan(ctx, root, opts, req)
+	if err != nil {
+		return pullSummary{}, err
+	}
+	defer p.close()
+	switch req.Format {
+	case formatDocker:
+		err = p.export.WriteDockerArchive(ctx, w, req.Tags)
+	case formatOCIArchive:
+		err = p.export.WriteOCIArchive(ctx, w)
+	default:
+		err = fmt.Errorf("unknown format %q", req.Format)
+	}
+	if err != nil {
+		return pullSummary{}, fmt.Errorf("pull %s: %w", root, err)
+	}
+	if err := b.recordPulled(ctx, root, p.export); err != nil {
+		return pullSummary{}, err
+	}
+	return p.summary(time.Since(start)), nil
+}
+
+func exportOptions(req pullRequest) (image.ExportOptions, error) {
+	var opts image.ExportOptions
+	switch {
+	case req.Platform != "":
+		p, err := image.ParsePlatform(req.Platform)
+		if err != nil {
+			return opts, err
+		}
+		opts.Platform = p
+	case req.Format == formatDocker:
+		// docker load takes one image per name: pick the host's.
+		opts.Platform = image.HostPlatform()
+	}
+	for _, t := range req.Tags {
+		if err := image.CheckTag(t); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
+}
+
+// recordPulled lists a pulled root in the repo (cached, not pinned).
+func (b *localBackend) recordPulled(ctx context.Context, root cid.Cid, exp *image.Export) error {
+	if _, ok, err := b.repo.Images.Get(ctx, root); ok || err != nil {
+		return err
+	}
+	return b.repo.Images.Put(ctx, store.ImageRecord{Root: root, Names: exp.Names(), Platforms: exp.Platforms(), Size: exp.Size(), Added: time.Now().UTC()})
+}
+
+func (b *localBackend) List(ctx context.Context) ([]imageInfo, error) {
+	recs, err := b.repo.Images.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imageInfo, 0, len(recs))
+	for _, r := range recs {
+		_, pinned, err := b.repo.Pins.IsPinnedWithType(ctx, r.Root, pin.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, imageInfo{Root: r.Root.String(), Names: nonNil(r.Names), Platforms: nonNil(r.Platforms), Size: r.Size, Pinned: pinned, Added: r.Added})
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (b *localBackend) ID(ctx context.Context) (idInfo, error) {
+	id, err := peer.IDFromPrivateKey(b.repo.Identity)
+	if err != nil {
+		return idInfo{}, err
+	}
+	info := idInfo{ID: id.String(), Addresses: []string{}, Mode: "offline", Agent: userAgent()}
+	if b.node != nil && b.node.Online() {
+		info.Mode = "online"
+		for _, a := range b.node.Addrs() {
+			info.Addresses = append(info.Addresses, a.String())
+		}
+	}
+	return info, nil
+}
+
+func (b *localBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, error) {
+	if req.Op == "ls" {
+		var out []pinInfo
+		for p := range b.repo.Pins.RecursiveKeys(ctx, true) {
+			if p.Err != nil {
+				return nil, p.Err
+			}
+			out = append(out, pinInfo{Root: p.Pin.Key.String(), Name: p.Pin.Name})
+		}
+		return out, nil
+	}
+	root, err := image.ParseCID(req.Root)
+	if err != nil {
+		return nil, err
+	}
+	switch req.Op {
+	case "add":
+		return nil, b.pinAdd(ctx, root)
+	case "rm":
+		if err := b.repo.Pins.Unpin(ctx, root, true); err != nil {
+			return nil, fmt.Errorf("unpin %s: %w", root, err)
+		}
+		return nil, b.repo.Pins.Flush(ctx)
+	}
+	return nil, fmt.Errorf("unknown pin operation %q", req.Op)
+}
+
+// pinAdd pins a root, fetching what is missing when a network is at hand.
+func (b *localBackend) pinAdd(ctx context.Context, root cid.Cid) error {
+	unlock := b.repo.Blocks.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	st, err := b.repo.Local(ctx, []cid.Cid{root})
+	if err != nil {
+		return err
+	}
+	if !st.Complete() {
+		if b.node == nil || !b.node.Online() {
+			return fmt.Errorf("pin %s: not complete in the repo (%d blocks missing); pull it first or run the daemon online", root, st.Missing)
+		}
+		if err := b.node.Fetch(ctx, []cid.Cid{root}); err != nil {
+			return fmt.Errorf("pin %s: fetch: %w", root, err)
+		}
+	}
+	if err := b.repo.Pins.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
+		return fmt.Errorf("pin %s: %w", root, err)
+	}
+	if err := b.repo.Pins.Flush(ctx); err != nil {
+		return err
+	}
+	if r, err := image.Open(ctx, b.repo.OfflineDAG(), root); err == nil {
+		if exp, err := r.Plan(ctx, image.ExportOptions{}); err == nil {
+			return b.recordPulled(ctx, root, exp)
+		}
+	}
+	return nil
+}

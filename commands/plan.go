@@ -1,0 +1,161 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+
+	"github.com/imgp2p/imgp2p/image"
+	"github.com/imgp2p/imgp2p/node"
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// pullPlan is a resolved pull: the export to write and, when blocks must
+// come from peers, the node fetching them.
+type pullPlan struct {
+	export *image.Export
+	node   *node.Node
+	local  store.LocalStat
+	before node.Stats
+	// stop ends the background fetch and any node this pull started.
+	stop func()
+}
+
+func (p *pullPlan) close() { p.stop() }
+
+func (p *pullPlan) summary(elapsed time.Duration) pullSummary {
+	s := pullSummary{Size: p.export.Size(), LocalBlocks: p.local.Blocks, LocalBytes: p.local.Bytes, Elapsed: elapsed}
+	if p.node != nil {
+		after := p.node.Stats()
+		s.FetchedBlocks = after.Blocks - p.before.Blocks
+		s.FetchedBytes = after.Bytes - p.before.Bytes
+		s.PeerBytes = map[string]int64{}
+		for id, n := range after.PeerBytes {
+			if d := n - p.before.PeerBytes[id]; d > 0 {
+				s.PeerBytes[id.String()] = d
+			}
+		}
+	}
+	return s
+}
+
+// plan resolves what a pull writes. When the repo holds every block it
+// needs, no network is opened at all.
+func (b *localBackend) plan(ctx context.Context, root cid.Cid, opts image.ExportOptions, req pullRequest) (*pullPlan, error) {
+	if exp, st, err := b.planLocal(ctx, root, opts); err != nil {
+		return nil, err
+	} else if exp != nil && st.Complete() {
+		return &pullPlan{export: exp, local: st, stop: func() {}}, nil
+	}
+	if req.Offline || (b.node != nil && !b.node.Online()) {
+		return nil, fmt.Errorf("%s is not in the repo (or only partly) and the node is offline: pull without --offline, or from a daemon that is online", root)
+	}
+	return b.planOnline(ctx, root, opts, req)
+}
+
+// planLocal plans from the repo alone. A nil export means the root's
+// metadata is not all local.
+func (b *localBackend) planLocal(ctx context.Context, root cid.Cid, opts image.ExportOptions) (*image.Export, store.LocalStat, error) {
+	dag := b.repo.OfflineDAG()
+	r, err := image.Open(ctx, dag, root)
+	if ipld.IsNotFound(err) {
+		return nil, store.LocalStat{}, nil
+	}
+	if err != nil {
+		return nil, store.LocalStat{}, err
+	}
+	exp, err := r.Plan(ctx, opts)
+	if ipld.IsNotFound(err) {
+		return nil, store.LocalStat{}, nil
+	}
+	if err != nil {
+		return nil, store.LocalStat{}, err
+	}
+	cids, err := exp.BlobCIDs(ctx)
+	if err != nil {
+		return nil, store.LocalStat{}, err
+	}
+	st, err := b.repo.Local(ctx, cids)
+	return exp, st, err
+}
+
+func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.ExportOptions, req pullRequest) (*pullPlan, error) {
+	n, stopNode, err := b.onlineNode(ctx, req.Peers)
+	if err != nil {
+		return nil, err
+	}
+	p := &pullPlan{node: n, before: n.Stats()}
+	fail := func(err error) (*pullPlan, error) {
+		stopNode()
+		return nil, err
+	}
+	resolveCtx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	r, err := image.Open(resolveCtx, n, root)
+	if err != nil {
+		return fail(b.resolveError(resolveCtx, root, n, req, err))
+	}
+	if p.export, err = r.Plan(resolveCtx, opts); err != nil {
+		return fail(b.resolveError(resolveCtx, root, n, req, err))
+	}
+	cids, err := p.export.BlobCIDs(resolveCtx)
+	if err != nil {
+		return fail(b.resolveError(resolveCtx, root, n, req, err))
+	}
+	if p.local, err = b.repo.Local(ctx, cids); err != nil {
+		return fail(err)
+	}
+	// Metadata fetched while planning is local now but was not before.
+	during := n.Stats()
+	p.local.Blocks = max(0, p.local.Blocks-(during.Blocks-p.before.Blocks))
+	p.local.Bytes = max(0, p.local.Bytes-(during.Bytes-p.before.Bytes))
+	// Fetch ahead of the writer; the writer reads the same blocks through
+	// bitswap if it catches up, so an error here surfaces there.
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = n.Fetch(fetchCtx, cids)
+	}()
+	p.stop = func() {
+		stopFetch()
+		<-done
+		stopNode()
+	}
+	return p, nil
+}
+
+// onlineNode returns the daemon's node, or starts a short-lived one that
+// listens on random ports and dials the given peers.
+func (b *localBackend) onlineNode(ctx context.Context, peers []string) (*node.Node, func(), error) {
+	if b.node != nil {
+		if len(peers) > 0 {
+			if err := b.node.Connect(ctx, peers); err != nil {
+				return nil, nil, err
+			}
+		}
+		return b.node, func() {}, nil
+	}
+	opts := b.nodeOpts
+	opts.Peers = append(append([]string{}, opts.Peers...), peers...)
+	opts.Listen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
+	n, err := node.New(ctx, b.repo, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, func() { n.Close() }, nil
+}
+
+func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.Node, req pullRequest, err error) error {
+	if ctx.Err() == nil {
+		return fmt.Errorf("pull %s: %w", root, err)
+	}
+	tried := "no --peer given and no peers found"
+	if len(req.Peers) > 0 {
+		tried = fmt.Sprintf("dialed %v", req.Peers)
+	}
+	return fmt.Errorf("pull %s: no peer provided it within %s (%s; connected to %d peers)", root, req.Timeout, tried, len(n.ConnectedPeers()))
+}

@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+const (
+	formatDocker     = "docker"
+	formatOCI        = "oci"
+	formatOCIArchive = "oci-archive"
+)
+
+func pullCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "write an image from the repo or from peers as a docker-archive or OCI layout",
+		ArgsUsage: "CID",
+		Description: `CID may be written bafy…, ipfs://bafy… or /ipfs/bafy…. Blocks come from the repo
+when it has them (then no network is opened at all) and from peers otherwise;
+every blob is checked against its digest as it streams. Fetched blocks stay in
+the repo. A one-line summary goes to stderr.
+
+   imgp2p pull CID | docker load
+   imgp2p pull --peer /ip4/192.168.1.7/tcp/4001/p2p/12D3… CID > app.tar
+   imgp2p pull --format oci -o ./app-layout CID
+   imgp2p pull --platform linux/arm64 --tag app:arm64 -o app-arm64.tar CID`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: formatDocker, Usage: "docker (a docker-archive for docker/podman load), oci (a layout directory, needs -o) or oci-archive"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `PATH` instead of stdout (written under a temporary name, renamed when complete)"},
+			&cli.StringFlag{Name: "platform", Usage: "`OS/ARCH[/VARIANT]` to write (docker format defaults to the host's; oci keeps all)"},
+			&cli.StringSliceFlag{Name: "tag", Usage: "name the image `NAME:TAG` in a docker-archive (repeatable)"},
+			&cli.StringSliceFlag{Name: "peer", Usage: "dial this peer `MULTIADDR` (ending in /p2p/ID) for blocks (repeatable)"},
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up if the image cannot be found for this long"},
+			&cli.BoolFlag{Name: "offline", Usage: "use only what the repo holds; never touch the network"},
+		},
+		Action: runPull,
+	}
+}
+
+func runPull(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("pull takes one CID")
+	}
+	format, output := c.String("format"), c.String("output")
+	req := pullRequest{
+		Root:     c.Args().First(),
+		Format:   format,
+		Platform: c.String("platform"),
+		Tags:     c.StringSlice("tag"),
+		Peers:    c.StringSlice("peer"),
+		Timeout:  c.Duration("timeout"),
+		Offline:  c.Bool("offline"),
+	}
+	switch format {
+	case formatDocker, formatOCIArchive:
+	case formatOCI:
+		if output == "" {
+			return fmt.Errorf("--format oci writes a directory: give it with -o DIR")
+		}
+		req.Format = formatOCIArchive
+	default:
+		return fmt.Errorf("unknown --format %q: want docker, oci or oci-archive", format)
+	}
+	if output == "" && term.IsTerminal(int(os.Stdout.Fd())) {
+		return fmt.Errorf("refusing to write a tar to a terminal: pipe it (imgp2p pull CID | docker load) or use -o FILE")
+	}
+	b, err := openBackend(c)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	sink, err := openSink(output, format, c.App.Writer)
+	if err != nil {
+		return err
+	}
+	sum, err := b.Pull(c.Context, req, sink)
+	if err != nil {
+		sink.abort()
+		return err
+	}
+	if err := sink.commit(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.ErrWriter, formatSummary(req.Root, sum))
+	return nil
+}
+
+func formatSummary(root string, s pullSummary) string {
+	peers := ""
+	if n := len(s.PeerBytes); n > 0 {
+		peers = fmt.Sprintf(" from %d peer(s)", n)
+	}
+	return fmt.Sprintf("pulled %s (%s): fetched %d blocks (%s)%s, %d blocks (%s) already local, in %s",
+		root, humanize.IBytes(uint64(s.Size)),
+		s.FetchedBlocks, humanize.IBytes(uint64(s.FetchedBytes)), peers,
+		s.LocalBlocks, humanize.IBytes(uint64(s.LocalBytes)),
+		s.Elapsed.Round(time.Millisecond))
+}

@@ -1,0 +1,60 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+)
+
+func pushCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "store an image in the repo and print its CID",
+		ArgsUsage: "SRC",
+		Description: `SRC is an OCI image layout directory, a docker-archive tar (docker save), an
+oci-archive tar, or - for either tar on stdin. Every blob is checked against its
+digest; layers are stored as they are, so image digests and IDs do not change.
+The image is pinned. Prints the root CID, and nothing else, on stdout.
+
+   imgp2p push ./hello-layout
+   docker save app:v1 | imgp2p push -
+   imgp2p push --platform linux/arm64 ./multi-arch-layout`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
+			&cli.BoolFlag{Name: "offline", Usage: "accepted for symmetry with pull; push never needs the network"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("push takes one SRC (a layout directory, an archive, or - for stdin)")
+			}
+			src := c.Args().First()
+			req := pushRequest{Platform: c.String("platform")}
+			var body *os.File
+			if src == "-" {
+				body = os.Stdin
+			} else {
+				abs, err := filepath.Abs(src)
+				if err != nil {
+					return err
+				}
+				if _, err := os.Stat(abs); err != nil {
+					return fmt.Errorf("push: %w", err)
+				}
+				req.Path = abs
+			}
+			b, err := openBackend(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			res, err := b.Push(c.Context, req, body)
+			if err != nil {
+				return fmt.Errorf("push %s: %w", src, err)
+			}
+			_, err = fmt.Fprintln(c.App.Writer, res.Root)
+			return err
+		},
+	}
+}

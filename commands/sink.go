@@ -1,0 +1,164 @@
+package commands
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// sink is where a pull's stream goes. Nothing appears under the output
+// name until commit; abort leaves no trace.
+type sink interface {
+	io.Writer
+	commit() error
+	abort()
+}
+
+func openSink(output, format string, stdout io.Writer) (sink, error) {
+	switch {
+	case output == "":
+		return stdoutSink{stdout}, nil
+	case format == formatOCI:
+		return newDirSink(output)
+	default:
+		return newFileSink(output)
+	}
+}
+
+type stdoutSink struct{ io.Writer }
+
+func (stdoutSink) commit() error { return nil }
+func (stdoutSink) abort()        {}
+
+// fileSink writes a temporary file beside the target and renames it.
+type fileSink struct {
+	*os.File
+	target string
+}
+
+func newFileSink(target string) (*fileSink, error) {
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".partial-*")
+	if err != nil {
+		return nil, fmt.Errorf("create output: %w", err)
+	}
+	return &fileSink{File: f, target: target}, nil
+}
+
+func (s *fileSink) commit() error {
+	if err := s.Sync(); err != nil {
+		s.abort()
+		return err
+	}
+	if err := s.Close(); err != nil {
+		os.Remove(s.Name())
+		return err
+	}
+	if err := os.Chmod(s.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(s.Name(), s.target)
+}
+
+func (s *fileSink) abort() {
+	s.Close()
+	os.Remove(s.Name())
+}
+
+// dirSink unpacks an OCI-archive stream into a temporary directory beside
+// the target and renames it into place.
+type dirSink struct {
+	pw     *io.PipeWriter
+	tmp    string
+	target string
+	done   chan error
+}
+
+func newDirSink(target string) (*dirSink, error) {
+	if entries, err := os.ReadDir(target); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("output directory %s exists and is not empty", target)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(target)), "."+filepath.Base(target)+".partial-*")
+	if err != nil {
+		return nil, fmt.Errorf("create output: %w", err)
+	}
+	pr, pw := io.Pipe()
+	s := &dirSink{pw: pw, tmp: tmp, target: target, done: make(chan error, 1)}
+	go func() {
+		err := untar(pr, tmp)
+		if err == nil {
+			// Swallow trailing padding so the writer never sees a closed pipe.
+			_, err = io.Copy(io.Discard, pr)
+		}
+		// On failure, the writer's next Write returns err.
+		pr.CloseWithError(err)
+		s.done <- err
+	}()
+	return s, nil
+}
+
+func (s *dirSink) Write(p []byte) (int, error) { return s.pw.Write(p) }
+
+func (s *dirSink) commit() error {
+	s.pw.Close()
+	if err := <-s.done; err != nil {
+		os.RemoveAll(s.tmp)
+		return err
+	}
+	if err := os.Chmod(s.tmp, 0o755); err != nil {
+		return err
+	}
+	// An empty directory may stand where the layout goes.
+	_ = os.Remove(s.target)
+	return os.Rename(s.tmp, s.target)
+}
+
+func (s *dirSink) abort() {
+	s.pw.CloseWithError(errors.New("pull failed"))
+	<-s.done
+	os.RemoveAll(s.tmp)
+}
+
+// untar unpacks regular files and directories of r under dir.
+func untar(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean(hdr.Name)
+		if path.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../") {
+			return fmt.Errorf("archive entry %q points outside the output", hdr.Name)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(name))
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, tr)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+)
+
+func parsePeers(addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, a := range addrs {
+		info, err := peer.AddrInfoFromString(a)
+		if err != nil {
+			return nil, fmt.Errorf("invalid peer address %q: %v (want a multiaddr ending in /p2p/PEER-ID)", a, err)
+		}
+		out = append(out, *info)
+	}
+	return out, nil
+}
+
+// peerKeeper dials static peers and redials them when they drop, with
+// backoff, for as long as the node runs.
+type peerKeeper struct{ wg sync.WaitGroup }
+
+const (
+	redialMin = 500 * time.Millisecond
+	redialMax = 30 * time.Second
+)
+
+func keepConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo) *peerKeeper {
+	k := &peerKeeper{}
+	for _, p := range peers {
+		h.Peerstore().AddAddrs(p.ID, p.Addrs, peerstore.PermanentAddrTTL)
+		h.ConnManager().Protect(p.ID, "static")
+		k.wg.Add(1)
+		go func(p peer.AddrInfo) {
+			defer k.wg.Done()
+			backoff := redialMin
+			for {
+				if h.Network().Connectedness(p.ID) != network.Connected {
+					if err := h.Connect(ctx, p); err != nil {
+						backoff = min(backoff*2, redialMax)
+					} else {
+						backoff = redialMin
+					}
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+			}
+		}(p)
+	}
+	return k
+}
+
+func (k *peerKeeper) wait() { k.wg.Wait() }
+
+// ConnectedPeers lists the peers the host is connected to now.
+func (n *Node) ConnectedPeers() []peer.ID {
+	if n.Host == nil {
+		return nil
+	}
+	return n.Host.Network().Peers()
+}
+
+// Connect dials peers now, all at once, and protects them from connection
+// trimming. It fails only if none of them could be reached.
+func (n *Node) Connect(ctx context.Context, addrs []string) error {
+	peers, err := parsePeers(addrs)
+	if err != nil {
+		return err
+	}
+	if n.Host == nil {
+		return fmt.Errorf("cannot dial %v: the node is offline", addrs)
+	}
+	errs := make([]error, len(peers))
+	var wg sync.WaitGroup
+	for i, p := range peers {
+		n.Host.ConnManager().Protect(p.ID, "static")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.Host.Connect(ctx, p)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("could not reach any of %v: %w", addrs, errors.Join(errs...))
+}
