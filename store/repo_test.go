@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+func TestSecondOwnerIsRefusedWithOwnersPID(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, dir)
+	var locked *LockedError
+	if !errors.As(err, &locked) {
+		t.Fatalf("second Open: %v, want a LockedError", err)
+	}
+	if locked.PID != os.Getpid() || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), strconv.Itoa(os.Getpid())) {
+		t.Fatalf("error %q should name repo %s and PID %d", err, dir, os.Getpid())
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	r2.Close()
+}
+
+func TestIdentityAndImagesPersist(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1, _ := peer.IDFromPrivateKey(r.Identity)
+	root, _ := cid.Decode("bafybeidhvbfm53bf43kukp5n2kdypbv4ncao2mnmagefu5suethazadv5u")
+	if err := r.Images.Put(ctx, ImageRecord{Root: root, Names: []string{"a:b"}, Size: 42}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if st, err := os.Stat(dir + "/" + identityFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("identity file: %v, mode %v; want 0600", err, st.Mode())
+	}
+	r, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	id2, _ := peer.IDFromPrivateKey(r.Identity)
+	if id1 != id2 {
+		t.Fatalf("peer ID changed across restarts: %s then %s", id1, id2)
+	}
+	list, err := r.Images.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Root != root || list[0].Size != 42 {
+		t.Fatalf("images after reopen: %+v, %v", list, err)
+	}
+}
