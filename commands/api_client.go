@@ -122,6 +122,12 @@ func (c *remoteBackend) ID(ctx context.Context) (idInfo, error) {
 	return res, err
 }
 
+func (c *remoteBackend) Peers(ctx context.Context) ([]peerInfo, error) {
+	var res []peerInfo
+	err := c.call(ctx, http.MethodGet, "/peers", nil, nil, &res)
+	return res, err
+}
+
 func (c *remoteBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, error) {
 	var res []pinInfo
 	err := c.call(ctx, http.MethodPost, "/pin", jsonBody(req), nil, &res)

@@ -48,6 +48,7 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 	mux.HandleFunc("GET /ls", s.list)
 	mux.HandleFunc("GET /id", s.id)
 	mux.HandleFunc("POST /pin", s.pin)
+	mux.HandleFunc("GET /peers", s.peers)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
@@ -136,6 +137,11 @@ func (s *apiServer) list(w http.ResponseWriter, r *http.Request) {
 
 func (s *apiServer) id(w http.ResponseWriter, r *http.Request) {
 	res, err := s.b.ID(r.Context())
+	writeJSON(w, res, err)
+}
+
+func (s *apiServer) peers(w http.ResponseWriter, r *http.Request) {
+	res, err := s.b.Peers(r.Context())
 	writeJSON(w, res, err)
 }
 

@@ -47,6 +47,8 @@ and moves them between machines over libp2p and bitswap.
 			lsCommand(),
 			idCommand(),
 			pinCommand(),
+			peersCommand(),
+			swarmKeyCommand(),
 			versionCommand(),
 		},
 		HideVersion:          true,

@@ -15,6 +15,7 @@ type backend interface {
 	List(ctx context.Context) ([]imageInfo, error)
 	ID(ctx context.Context) (idInfo, error)
 	Pin(ctx context.Context, req pinRequest) ([]pinInfo, error)
+	Peers(ctx context.Context) ([]peerInfo, error)
 	Close() error
 }
 
@@ -71,6 +72,13 @@ type idInfo struct {
 type pinRequest struct {
 	Op   string `json:"op"` // add, rm, ls
 	Root string `json:"root,omitempty"`
+}
+
+type peerInfo struct {
+	ID     string   `json:"ID"`
+	Addrs  []string `json:"Addrs"`
+	Source string   `json:"Source"`
+	Agent  string   `json:"AgentVersion,omitempty"`
 }
 
 type pinInfo struct {

@@ -29,12 +29,13 @@ it. Stops cleanly on SIGINT or SIGTERM.
    imgp2p daemon
    imgp2p daemon --listen /ip4/127.0.0.1/tcp/4001
    imgp2p daemon --peer /ip4/10.0.0.2/tcp/4001/p2p/12D3…
-   imgp2p daemon --offline`,
-		Flags: []cli.Flag{
+   imgp2p daemon --offline
+   imgp2p daemon --public                  # also serve the public IPFS network
+   imgp2p daemon --swarm-key ./swarm.key   # a private network`,
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on `MULTIADDR` (repeatable; replaces the config's Listen, default TCP and QUIC on port 4001)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
-			&cli.BoolFlag{Name: "offline", Usage: "no network at all, like ipfs daemon --offline"},
-		},
+		}, networkFlags()...),
 		Action: runDaemon,
 	}
 }
@@ -47,12 +48,11 @@ func runDaemon(c *cli.Context) error {
 		return err
 	}
 	defer repo.Close()
-	opts := node.Options{
-		Offline:   c.Bool("offline"),
-		Listen:    repo.Config.Listen,
-		Peers:     append(append([]string{}, repo.Config.Peers...), c.StringSlice("peer")...),
-		UserAgent: userAgent(),
+	opts, err := nodeOptions(c, repo)
+	if err != nil {
+		return err
 	}
+	opts.Peers = append(append([]string{}, opts.Peers...), c.StringSlice("peer")...)
 	if l := c.StringSlice("listen"); len(l) > 0 {
 		opts.Listen = l
 	}
@@ -61,7 +61,7 @@ func runDaemon(c *cli.Context) error {
 		return err
 	}
 	defer n.Close()
-	b := &localBackend{repo: repo, node: n, nodeOpts: opts}
+	b := &localBackend{repo: repo, node: n, nodeOpts: opts, logf: opts.Logf}
 	api, err := listenAPI(b)
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func reprovide(ctx context.Context, b *localBackend) {
 		if err == nil {
 			for _, r := range recs {
 				if roots, err := image.BlobRoots(ctx, b.repo.OfflineDAG(), r.Root); err == nil {
-					b.node.Provide(ctx, roots)
+					b.node.Provide(roots)
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ type localBackend struct {
 	repo     *store.Repo
 	node     *node.Node
 	nodeOpts node.Options
+	logf     func(string, ...any)
 }
 
 func (b *localBackend) Close() error { return b.repo.Close() }
@@ -64,7 +66,7 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	}
 	if b.node != nil && b.node.Online() {
 		if roots, err := image.BlobRoots(ctx, b.repo.OfflineDAG(), imp.Root); err == nil {
-			b.node.Provide(ctx, roots)
+			b.node.Provide(roots)
 		}
 	}
 	return pushResult{Root: imp.Root.String(), Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size}, nil
@@ -171,15 +173,28 @@ func (b *localBackend) ID(ctx context.Context) (idInfo, error) {
 	if err != nil {
 		return idInfo{}, err
 	}
-	info := idInfo{ID: id.String(), Addresses: []string{}, Mode: "offline", Agent: userAgent()}
-	if b.node != nil && b.node.Online() {
-		info.Mode = "online"
+	info := idInfo{ID: id.String(), Addresses: []string{}, Mode: string(b.nodeOpts.Mode), Agent: userAgent()}
+	if b.node != nil {
+		info.Mode = string(b.node.Mode)
 		for _, a := range b.node.Addrs() {
 			info.Addresses = append(info.Addresses, a.String())
 		}
 	}
 	return info, nil
 }
+
+func (b *localBackend) Peers(ctx context.Context) ([]peerInfo, error) {
+	if b.node == nil || !b.node.Online() {
+		return nil, errNoNetwork
+	}
+	var out []peerInfo
+	for _, p := range b.node.Peers() {
+		out = append(out, peerInfo{ID: p.ID.String(), Addrs: p.Addrs, Source: p.Source, Agent: p.Agent})
+	}
+	return out, nil
+}
+
+var errNoNetwork = errors.New("no node is online on this repo: start `imgp2p daemon` first")
 
 func (b *localBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, error) {
 	if req.Op == "ls" {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/imgp2p/imgp2p/node"
 	"github.com/imgp2p/imgp2p/store"
 )
 
@@ -22,7 +21,12 @@ func openBackend(c *cli.Context) (backend, error) {
 	if err == nil {
 		// We own the repo, so a socket left in it is from a dead daemon.
 		_ = os.Remove(filepath.Join(repo.Path, apiSocket))
-		return &localBackend{repo: repo, nodeOpts: node.Options{UserAgent: userAgent()}}, nil
+		opts, err := nodeOptions(c, repo)
+		if err != nil {
+			repo.Close()
+			return nil, err
+		}
+		return &localBackend{repo: repo, nodeOpts: opts, logf: opts.Logf}, nil
 	}
 	var locked *store.LockedError
 	if errors.As(err, &locked) {

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -50,7 +51,12 @@ func (b *localBackend) plan(ctx context.Context, root cid.Cid, opts image.Export
 	} else if exp != nil && st.Complete() {
 		return &pullPlan{export: exp, local: st, stop: func() {}}, nil
 	}
-	if req.Offline || (b.node != nil && !b.node.Online()) {
+	offline := req.Offline || b.nodeOpts.Mode == node.ModeOffline
+	if b.node != nil {
+		// The daemon's node decides; --offline still forbids fetching.
+		offline = req.Offline || !b.node.Online()
+	}
+	if offline {
 		return nil, fmt.Errorf("%s is not in the repo (or only partly) and the node is offline: pull without --offline, or from a daemon that is online", root)
 	}
 	return b.planOnline(ctx, root, opts, req)
@@ -94,16 +100,11 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	}
 	resolveCtx, cancel := context.WithTimeout(ctx, req.Timeout)
 	defer cancel()
-	r, err := image.Open(resolveCtx, n, root)
+	watch := watchResolve(resolveCtx, n, root, b.logf)
+	cids, err := b.resolve(resolveCtx, n, root, opts, p)
+	watch.stop()
 	if err != nil {
-		return fail(b.resolveError(resolveCtx, root, n, req, err))
-	}
-	if p.export, err = r.Plan(resolveCtx, opts); err != nil {
-		return fail(b.resolveError(resolveCtx, root, n, req, err))
-	}
-	cids, err := p.export.BlobCIDs(resolveCtx)
-	if err != nil {
-		return fail(b.resolveError(resolveCtx, root, n, req, err))
+		return fail(b.resolveError(resolveCtx, root, n, req, watch, err))
 	}
 	if p.local, err = b.repo.Local(ctx, cids); err != nil {
 		return fail(err)
@@ -128,6 +129,18 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	return p, nil
 }
 
+// resolve fetches the root's metadata and plans the export.
+func (b *localBackend) resolve(ctx context.Context, n *node.Node, root cid.Cid, opts image.ExportOptions, p *pullPlan) ([]cid.Cid, error) {
+	r, err := image.Open(ctx, n, root)
+	if err != nil {
+		return nil, err
+	}
+	if p.export, err = r.Plan(ctx, opts); err != nil {
+		return nil, err
+	}
+	return p.export.BlobCIDs(ctx)
+}
+
 // onlineNode returns the daemon's node, or starts a short-lived one that
 // listens on random ports and dials the given peers.
 func (b *localBackend) onlineNode(ctx context.Context, peers []string) (*node.Node, func(), error) {
@@ -149,13 +162,19 @@ func (b *localBackend) onlineNode(ctx context.Context, peers []string) (*node.No
 	return n, func() { n.Close() }, nil
 }
 
-func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.Node, req pullRequest, err error) error {
+// resolveError explains a failed resolve; a timeout says what was tried.
+func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.Node, req pullRequest, w *resolveWatch, err error) error {
 	if ctx.Err() == nil {
 		return fmt.Errorf("pull %s: %w", root, err)
 	}
-	tried := "no --peer given and no peers found"
+	var tried []string
 	if len(req.Peers) > 0 {
-		tried = fmt.Sprintf("dialed %v", req.Peers)
+		tried = append(tried, fmt.Sprintf("dialing %v", req.Peers))
 	}
-	return fmt.Errorf("pull %s: no peer provided it within %s (%s; connected to %d peers)", root, req.Timeout, tried, len(n.ConnectedPeers()))
+	if b.nodeOpts.MDNS && n.Mode != node.ModeOffline {
+		tried = append(tried, "mDNS")
+	}
+	tried = append(tried, map[node.Mode]string{node.ModeLAN: "the LAN DHT", node.ModePublic: "the LAN and public DHTs"}[n.Mode])
+	return fmt.Errorf("pull %s: no peer provided it within %s (tried %s; %s, %d providers found)",
+		root, req.Timeout, strings.Join(tried, ", "), peerCounts(n), w.providers.Load())
 }

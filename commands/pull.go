@@ -30,15 +30,14 @@ the repo. A one-line summary goes to stderr.
    imgp2p pull --peer /ip4/192.168.1.7/tcp/4001/p2p/12D3… CID > app.tar
    imgp2p pull --format oci -o ./app-layout CID
    imgp2p pull --platform linux/arm64 --tag app:arm64 -o app-arm64.tar CID`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Value: formatDocker, Usage: "docker (a docker-archive for docker/podman load), oci (a layout directory, needs -o) or oci-archive"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `PATH` instead of stdout (written under a temporary name, renamed when complete)"},
 			&cli.StringFlag{Name: "platform", Usage: "`OS/ARCH[/VARIANT]` to write (docker format defaults to the host's; oci keeps all)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "name the image `NAME:TAG` in a docker-archive (repeatable)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial this peer `MULTIADDR` (ending in /p2p/ID) for blocks (repeatable)"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up if the image cannot be found for this long"},
-			&cli.BoolFlag{Name: "offline", Usage: "use only what the repo holds; never touch the network"},
-		},
+		}, networkFlags()...),
 		Action: runPull,
 	}
 }

@@ -21,10 +21,9 @@ The image is pinned. Prints the root CID, and nothing else, on stdout.
    imgp2p push ./hello-layout
    docker save app:v1 | imgp2p push -
    imgp2p push --platform linux/arm64 ./multi-arch-layout`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
-			&cli.BoolFlag{Name: "offline", Usage: "accepted for symmetry with pull; push never needs the network"},
-		},
+		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("push takes one SRC (a layout directory, an archive, or - for stdin)")

@@ -7,7 +7,6 @@ import (
 	"github.com/ipfs/boxo/bitswap"
 	bsmsg "github.com/ipfs/boxo/bitswap/message"
 	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
-	"github.com/libp2p/go-libp2p-kad-dht/dual"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -17,8 +16,8 @@ import (
 // newBitswap starts bitswap tuned for a few fast peers on small machines:
 // more bytes in flight per peer than the 1 MiB default (one of our blocks),
 // fewer blockstore workers than the 128 meant for big servers.
-func newBitswap(ctx context.Context, h host.Host, d *dual.DHT, repo *store.Repo, t *tally) *bitswap.Bitswap {
-	return bitswap.New(ctx, bsnet.NewFromIpfsHost(h), d, repo.Blocks,
+func newBitswap(ctx context.Context, h host.Host, r contentRouter, repo *store.Repo, t *tally) *bitswap.Bitswap {
+	return bitswap.New(ctx, bsnet.NewFromIpfsHost(h), r, repo.Blocks,
 		bitswap.MaxOutstandingBytesPerPeer(16<<20),
 		bitswap.EngineBlockstoreWorkerCount(16),
 		bitswap.EngineTaskWorkerCount(8),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -30,18 +31,49 @@ func (n *Node) Fetch(ctx context.Context, roots []cid.Cid) error {
 // blob roots, never every chunk, since a session that finds a peer for a
 // root asks that peer for the children. Failures (no DHT peers yet) are
 // expected on a fresh network and ignored; the daemon reprovides.
-func (n *Node) Provide(ctx context.Context, roots []cid.Cid) {
+func (n *Node) Provide(roots []cid.Cid) {
 	if !n.Online() {
 		return
 	}
+	n.tasks.Add(1)
 	go func() {
+		defer n.tasks.Done()
 		for _, c := range roots {
-			pctx, cancel := context.WithTimeout(ctx, time.Minute)
-			_ = n.DHT.Provide(pctx, c, true)
+			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+			_ = n.router.Provide(ctx, c, true)
 			cancel()
-			if ctx.Err() != nil {
+			if n.ctx.Err() != nil {
 				return
 			}
 		}
 	}()
+}
+
+// FindProviders looks up peers providing c and dials them, reporting each
+// one found on the channel, which closes when the search ends.
+func (n *Node) FindProviders(ctx context.Context, c cid.Cid) <-chan peer.AddrInfo {
+	out := make(chan peer.AddrInfo)
+	if !n.Online() {
+		close(out)
+		return out
+	}
+	found := n.router.FindProvidersAsync(ctx, c, 0)
+	go func() {
+		defer close(out)
+		for p := range found {
+			if p.ID == n.Host.ID() {
+				continue
+			}
+			n.sources.set(p.ID, SourceDHT)
+			if len(p.Addrs) > 0 {
+				_ = n.Host.Connect(ctx, p)
+			}
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

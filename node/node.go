@@ -1,5 +1,5 @@
 // Package node composes the repo's blockstore with the network: a libp2p
-// host, the dual Kademlia DHT and bitswap, or, offline, nothing at all.
+// host, the Kademlia DHT, bitswap and mDNS, or, offline, nothing at all.
 // A Node is a DAG service; whether a missing block is fetched from peers
 // or reported missing is the only difference between the modes.
 package node
@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/blockservice"
@@ -15,7 +16,7 @@ import (
 	"github.com/ipfs/boxo/exchange/offline"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	ipld "github.com/ipfs/go-ipld-format"
-	"github.com/libp2p/go-libp2p-kad-dht/dual"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -25,15 +26,32 @@ import (
 
 // Options choose how a node joins the network.
 type Options struct {
-	// Offline builds no host: like `ipfs daemon --offline`, only what the
-	// repo holds can be read.
-	Offline bool
+	Mode Mode
+	// MDNS turns LAN discovery on (lan and public modes).
+	MDNS bool
 	// Listen are the multiaddrs the host listens on.
 	Listen []string
 	// Peers are multiaddrs (with /p2p/ID) dialed at start and kept connected.
 	Peers []string
+	// Bootstrap are the public DHT's entry points; public mode only.
+	// Empty means Kubo's default bootstrap peers.
+	Bootstrap []string
+	// SwarmKey, when set, confines the node to that private network.
+	SwarmKey *SwarmKey
 	// UserAgent is announced to peers through identify.
 	UserAgent string
+	// Logf reports what a user should know (warnings, discovery); nil is
+	// silent.
+	Logf func(format string, args ...any)
+}
+
+// DefaultBootstrap lists Kubo's default bootstrap peers.
+func DefaultBootstrap() []string {
+	var out []string
+	for _, a := range dht.DefaultBootstrapPeers {
+		out = append(out, a.String())
+	}
+	return out
 }
 
 // Node is a repo joined to the network (or not, when offline).
@@ -42,23 +60,36 @@ type Node struct {
 
 	Repo    *store.Repo
 	Host    host.Host // nil offline
-	DHT     *dual.DHT // nil offline
 	Bitswap *bitswap.Bitswap
+	Mode    Mode
 
+	router   contentRouter
 	exchange exchange.Interface
 	tally    *tally
+	sources  *peerSources
 	keeper   *peerKeeper
-	cancel   context.CancelFunc
+	mdns     *mdnsDiscovery
+	logf     func(string, ...any)
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	tasks  sync.WaitGroup
 }
 
 // New joins repo to the network as opts say. Close releases the network
 // side; the repo stays open and belongs to the caller.
 func New(ctx context.Context, repo *store.Repo, opts Options) (*Node, error) {
-	n := &Node{Repo: repo, tally: newTally()}
-	ctx, n.cancel = context.WithCancel(ctx)
-	if opts.Offline {
+	if opts.Mode == "" {
+		opts.Mode = ModeLAN
+	}
+	n := &Node{Repo: repo, Mode: opts.Mode, tally: newTally(), sources: newPeerSources(), logf: opts.Logf}
+	if n.logf == nil {
+		n.logf = func(string, ...any) {}
+	}
+	n.ctx, n.cancel = context.WithCancel(ctx)
+	if opts.Mode == ModeOffline {
 		n.exchange = offline.Exchange(repo.Blocks)
-	} else if err := n.startNetwork(ctx, opts); err != nil {
+	} else if err := n.startNetwork(opts); err != nil {
 		n.Close()
 		return nil, err
 	}
@@ -66,21 +97,46 @@ func New(ctx context.Context, repo *store.Repo, opts Options) (*Node, error) {
 	return n, nil
 }
 
-func (n *Node) startNetwork(ctx context.Context, opts Options) error {
+func (n *Node) startNetwork(opts Options) error {
 	peers, err := parsePeers(opts.Peers)
 	if err != nil {
 		return err
 	}
+	if opts.Mode == ModePublic && len(opts.Bootstrap) == 0 {
+		opts.Bootstrap = DefaultBootstrap()
+	}
+	if opts.SwarmKey != nil {
+		n.logf("private network: swarm key fingerprint %s", opts.SwarmKey.Fingerprint)
+		if opts.SwarmKey.Warning != "" {
+			n.logf("warning: %s", opts.SwarmKey.Warning)
+		}
+	}
 	if n.Host, err = newHost(n.Repo, opts); err != nil {
 		return err
 	}
-	if n.DHT, err = newDHT(ctx, n.Host, n.Repo); err != nil {
+	if n.router, err = newRouter(n.Host, n.Repo, opts); err != nil {
 		return err
 	}
-	n.Bitswap = newBitswap(ctx, n.Host, n.DHT, n.Repo, n.tally)
+	n.Bitswap = newBitswap(n.ctx, n.Host, n.router, n.Repo, n.tally)
 	n.exchange = n.Bitswap
-	n.keeper = keepConnected(ctx, n.Host, peers)
+	n.keeper = keepConnected(n.ctx, n.Host, peers, n.sources)
+	if opts.MDNS {
+		n.startMDNS()
+	}
 	return nil
+}
+
+func (n *Node) startMDNS() {
+	if !multicastInterface() {
+		n.logf("warning: mDNS discovery off: no network interface supports multicast")
+		return
+	}
+	d, err := startMDNS(n.ctx, n.Host, n.sources)
+	if err != nil {
+		n.logf("warning: mDNS discovery off: %v", err)
+		return
+	}
+	n.mdns = d
 }
 
 // Online reports whether the node can fetch from peers.
@@ -102,14 +158,18 @@ func (n *Node) Addrs() []ma.Multiaddr {
 func (n *Node) Close() error {
 	n.cancel()
 	var errs []error
+	if n.mdns != nil {
+		errs = append(errs, n.mdns.close())
+	}
 	if n.keeper != nil {
 		n.keeper.wait()
 	}
+	n.tasks.Wait()
 	if n.Bitswap != nil {
 		errs = append(errs, n.Bitswap.Close())
 	}
-	if n.DHT != nil {
-		errs = append(errs, n.DHT.Close())
+	if n.router != nil {
+		errs = append(errs, n.router.Close())
 	}
 	if n.Host != nil {
 		errs = append(errs, n.Host.Close())

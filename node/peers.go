@@ -34,11 +34,12 @@ const (
 	redialMax = 30 * time.Second
 )
 
-func keepConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo) *peerKeeper {
+func keepConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo, sources *peerSources) *peerKeeper {
 	k := &peerKeeper{}
 	for _, p := range peers {
 		h.Peerstore().AddAddrs(p.ID, p.Addrs, peerstore.PermanentAddrTTL)
 		h.ConnManager().Protect(p.ID, "static")
+		sources.set(p.ID, SourceStatic)
 		k.wg.Add(1)
 		go func(p peer.AddrInfo) {
 			defer k.wg.Done()
@@ -86,6 +87,7 @@ func (n *Node) Connect(ctx context.Context, addrs []string) error {
 	var wg sync.WaitGroup
 	for i, p := range peers {
 		n.Host.ConnManager().Protect(p.ID, "static")
+		n.sources.set(p.ID, SourceStatic)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

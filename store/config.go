@@ -18,6 +18,12 @@ type Config struct {
 	// Peers are multiaddrs (with /p2p/ID) the daemon dials at start and
 	// keeps connected.
 	Peers []string `json:"Peers"`
+	// Mode is the default network mode: lan, public or offline.
+	Mode string `json:"Mode"`
+	// MDNS turns LAN discovery on; unset means on.
+	MDNS *bool `json:"MDNS,omitempty"`
+	// Bootstrap overrides the public network's bootstrap peers.
+	Bootstrap []string `json:"Bootstrap,omitempty"`
 }
 
 // DefaultConfig listens on all interfaces, like Kubo's default swarm
@@ -26,6 +32,7 @@ func DefaultConfig() Config {
 	return Config{
 		Listen: []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"},
 		Peers:  []string{},
+		Mode:   "lan",
 	}
 }
 

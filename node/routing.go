@@ -1,0 +1,67 @@
+package node
+
+import (
+	"fmt"
+
+	ds "github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/namespace"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/dual"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// contentRouter is the DHT side a node uses: provide, find providers, and
+// a routing table to say who was found through it.
+type contentRouter interface {
+	routing.ContentRouting
+	Close() error
+	knows(peer.ID) bool
+}
+
+// newRouter starts the DHT for the mode. LAN mode runs only the LAN DHT
+// (Kubo's /ipfs/lan/kad/1.0.0), with no bootstrap peers: it learns peers
+// from mDNS and from connections. Public mode runs the dual DHT and joins
+// the Amino DHT through the bootstrap peers.
+func newRouter(h host.Host, repo *store.Repo, opts Options) (contentRouter, error) {
+	records := dht.Datastore(namespace.Wrap(repo.Datastore, ds.NewKey("/imgp2p/dht")))
+	if opts.Mode == ModePublic {
+		bootstrap, err := parsePeers(opts.Bootstrap)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap peers: %w", err)
+		}
+		d, err := dual.New(h,
+			dual.DHTOption(records),
+			dual.WanDHTOption(dht.BootstrapPeers(bootstrap...)),
+			dual.LanDHTOption(dht.Mode(dht.ModeServer)),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("start DHT: %w", err)
+		}
+		return dualRouter{d}, nil
+	}
+	d, err := dht.New(h,
+		records,
+		dht.ProtocolExtension(dual.LanExtension),
+		dht.QueryFilter(dht.PrivateQueryFilter),
+		dht.RoutingTableFilter(dht.PrivateRoutingTableFilter),
+		dht.Mode(dht.ModeServer),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("start LAN DHT: %w", err)
+	}
+	return lanRouter{d}, nil
+}
+
+type dualRouter struct{ *dual.DHT }
+
+func (r dualRouter) knows(p peer.ID) bool {
+	return r.WAN.RoutingTable().Find(p) != "" || r.LAN.RoutingTable().Find(p) != ""
+}
+
+type lanRouter struct{ *dht.IpfsDHT }
+
+func (r lanRouter) knows(p peer.ID) bool { return r.RoutingTable().Find(p) != "" }
