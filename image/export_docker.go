@@ -80,7 +80,7 @@ func (e *Export) repoTags(names []string) []name.Reference {
 
 // CheckTag validates a docker tag given by the user.
 func CheckTag(s string) error {
-	if _, err := name.NewTag(s, name.StrictValidation); err != nil {
+	if _, err := name.NewTag(s); err != nil {
 		return fmt.Errorf("invalid tag %q: %v (want NAME:TAG)", s, err)
 	}
 	return nil
