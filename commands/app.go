@@ -46,6 +46,7 @@ and moves them between machines over libp2p and bitswap.
 			daemonCommand(),
 			lsCommand(),
 			idCommand(),
+			serveCommand(),
 			pinCommand(),
 			peersCommand(),
 			swarmKeyCommand(),

@@ -23,24 +23,30 @@ func daemonCommand() *cli.Command {
 		Name:  "daemon",
 		Usage: "run a node that serves the repo's images to peers",
 		Description: `Serves every block in the repo over bitswap and announces image and blob roots
-to the DHT. While it runs, push, pull, ls, id and pin on the same repo go through
-it. Stops cleanly on SIGINT or SIGTERM.
+to the DHT. While it runs, push, pull, ls, id, pin and peers on the same repo go
+through it. Stops cleanly on SIGINT or SIGTERM.
 
    imgp2p daemon
    imgp2p daemon --listen /ip4/127.0.0.1/tcp/4001
    imgp2p daemon --peer /ip4/10.0.0.2/tcp/4001/p2p/12D3…
+   imgp2p daemon --registry 127.0.0.1:5050   # also the registry gateway
    imgp2p daemon --offline
    imgp2p daemon --public                  # also serve the public IPFS network
    imgp2p daemon --swarm-key ./swarm.key   # a private network`,
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on `MULTIADDR` (repeatable; replaces the config's Listen, default TCP and QUIC on port 4001)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
+			&cli.StringFlag{Name: "registry", Usage: "also serve the read-only registry gateway on `HOST:PORT`"},
 		}, networkFlags()...),
-		Action: runDaemon,
+		Action: func(c *cli.Context) error {
+			return runNode(c, c.StringSlice("listen"), c.String("registry"))
+		},
 	}
 }
 
-func runDaemon(c *cli.Context) error {
+// runNode runs a long-lived node on the repo: bitswap, the DHT, the local
+// API and, when registry is set, the registry gateway.
+func runNode(c *cli.Context, listen []string, registry string) error {
 	ctx := c.Context
 	// A one-shot command may hold the repo for a moment; wait it out.
 	repo, err := store.OpenWaiting(ctx, repoPath(c), 5*time.Second)
@@ -53,8 +59,8 @@ func runDaemon(c *cli.Context) error {
 		return err
 	}
 	opts.Peers = append(append([]string{}, opts.Peers...), c.StringSlice("peer")...)
-	if l := c.StringSlice("listen"); len(l) > 0 {
-		opts.Listen = l
+	if len(listen) > 0 {
+		opts.Listen = listen
 	}
 	n, err := node.New(ctx, repo, opts)
 	if err != nil {
@@ -66,14 +72,27 @@ func runDaemon(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	announce(c, b)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(api.serve)
+	stops := []func(context.Context) error{api.shutdown}
+	if registry != "" {
+		gw, err := listenGateway(b, registry)
+		if err != nil {
+			api.shutdown(ctx)
+			return err
+		}
+		g.Go(gw.serve)
+		stops = append(stops, gw.shutdown)
+	}
+	announce(c, b, registry)
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return api.shutdown(sctx)
+		for _, stop := range stops {
+			stop(sctx)
+		}
+		return nil
 	})
 	if n.Online() {
 		g.Go(func() error { reprovide(gctx, b); return nil })
@@ -83,13 +102,16 @@ func runDaemon(c *cli.Context) error {
 	return err
 }
 
-func announce(c *cli.Context, b *localBackend) {
+func announce(c *cli.Context, b *localBackend, registry string) {
 	info, _ := b.ID(c.Context)
 	fmt.Fprintf(c.App.ErrWriter, "imgp2p daemon ready (%s)\npeer ID: %s\n", info.Mode, info.ID)
 	if len(info.Addresses) > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "listening on:\n  %s\n", strings.Join(info.Addresses, "\n  "))
 	}
 	fmt.Fprintf(c.App.ErrWriter, "API: unix socket %s/%s\n", b.repo.Path, apiSocket)
+	if registry != "" {
+		fmt.Fprintf(c.App.ErrWriter, "registry gateway: http://%s/v2/ipfs/<CID>\n", registry)
+	}
 }
 
 // reprovide announces every image in the repo now and then periodically.

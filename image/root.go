@@ -191,3 +191,19 @@ func BlobRoots(ctx context.Context, dag ipld.DAGService, c cid.Cid) ([]cid.Cid, 
 	}
 	return out, nil
 }
+
+// IndexJSON returns the root's index.json as stored.
+func (r *Root) IndexJSON() []byte { return r.rawIndex }
+
+// Index returns the root's parsed index.json.
+func (r *Root) Index() *v1.IndexManifest { return r.index }
+
+// ReadManifest returns the verified bytes of blob h if it is small enough
+// to be a manifest or index.
+func (r *Root) ReadManifest(ctx context.Context, h v1.Hash) ([]byte, error) {
+	size, err := r.BlobSize(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return r.readMeta(ctx, v1.Descriptor{Digest: h, Size: size})
+}

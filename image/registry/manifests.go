@@ -1,0 +1,199 @@
+package registry
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/imgp2p/imgp2p/image"
+)
+
+// manifest serves a manifest or index by tag or digest, with the media
+// type it declares and its bytes exactly as stored.
+func (h *Handler) manifest(w http.ResponseWriter, r *http.Request, root *image.Root, ref string) *regError {
+	raw, rerr := h.resolveManifest(r, root, ref)
+	if rerr != nil {
+		return rerr
+	}
+	mt := mediaTypeOf(raw)
+	if mt == "" {
+		return errorf(http.StatusNotFound, codeManifestUnknown, ref+" is not a manifest")
+	}
+	if h.opts.Served != nil {
+		h.opts.Served(r.Context(), root)
+	}
+	w.Header().Set("Content-Type", string(mt))
+	w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+	w.Header().Set("Docker-Content-Digest", digestOf(raw))
+	w.Header().Set("Etag", `"`+digestOf(raw)+`"`)
+	if r.Method == http.MethodGet {
+		w.Write(raw)
+	}
+	return nil
+}
+
+func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string) ([]byte, *regError) {
+	if strings.Contains(ref, ":") {
+		d, err := v1.NewHash(ref)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, codeDigestInvalid, fmt.Sprintf("%s: %v", ref, err))
+		}
+		return h.manifestByDigest(r, root, d)
+	}
+	descs := taggedDescriptors(root, ref)
+	switch {
+	case len(descs) == 1:
+		raw, err := root.ReadManifest(r.Context(), descs[0].Digest)
+		if err != nil {
+			return nil, errorf(http.StatusNotFound, codeManifestUnknown, err.Error())
+		}
+		return raw, nil
+	case len(descs) > 1 && ref == "latest" && len(descs) == len(root.Index().Manifests):
+		// Several images, no single one named: the layout's own index is
+		// the image index a client picks its platform from.
+		return root.IndexJSON(), nil
+	case len(descs) > 1:
+		return synthesizedIndex(descs), nil
+	}
+	return nil, errorf(http.StatusNotFound, codeManifestUnknown, fmt.Sprintf("tag %q is not in ipfs/%s", ref, root.CID))
+}
+
+// manifestByDigest finds a manifest among the root's blobs, its
+// index.json, or the indexes synthesized for its tags.
+func (h *Handler) manifestByDigest(r *http.Request, root *image.Root, d v1.Hash) ([]byte, *regError) {
+	if digestOf(root.IndexJSON()) == d.String() {
+		return root.IndexJSON(), nil
+	}
+	raw, err := root.ReadManifest(r.Context(), d)
+	if err == nil {
+		return raw, nil
+	}
+	for _, tag := range tagsOf(root) {
+		if descs := taggedDescriptors(root, tag); len(descs) > 1 {
+			if idx := synthesizedIndex(descs); digestOf(idx) == d.String() {
+				return idx, nil
+			}
+		}
+	}
+	return nil, errorf(http.StatusNotFound, codeManifestUnknown, fmt.Sprintf("manifest %s is not in ipfs/%s", d, root.CID))
+}
+
+// taggedDescriptors returns the index.json entries a tag names: "latest"
+// names every entry unless an entry carries that tag itself; any other tag
+// names the entries whose ref name ends in it.
+func taggedDescriptors(root *image.Root, tag string) []v1.Descriptor {
+	var named []v1.Descriptor
+	for _, d := range root.Index().Manifests {
+		if refTag(d) == tag {
+			named = append(named, d)
+		}
+	}
+	if len(named) == 0 && tag == "latest" {
+		return root.Index().Manifests
+	}
+	return named
+}
+
+// refTag is the tag part of a descriptor's ref name: "v1" for both
+// "v1" and "example.com/app:v1".
+func refTag(d v1.Descriptor) string {
+	name := d.Annotations[image.AnnotationRefName]
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		return name[i+1:]
+	}
+	return name
+}
+
+func tagsOf(root *image.Root) []string {
+	set := map[string]bool{"latest": true}
+	for _, d := range root.Index().Manifests {
+		if t := refTag(d); t != "" {
+			set[t] = true
+		}
+	}
+	var tags []string
+	for t := range set {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	return tags
+}
+
+// synthesizedIndex joins several entries that share a tag into one index.
+// Its bytes depend only on the entries, so its digest is stable.
+func synthesizedIndex(descs []v1.Descriptor) []byte {
+	raw, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: descs})
+	return raw
+}
+
+// mediaTypeOf reads the media type a manifest or index declares, or infers
+// it for those that declare none; "" when raw is neither.
+func mediaTypeOf(raw []byte) types.MediaType {
+	var probe struct {
+		MediaType types.MediaType `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+		Config    json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(raw, &probe) != nil {
+		return ""
+	}
+	switch {
+	case probe.MediaType.IsIndex() || probe.MediaType.IsImage() || probe.MediaType == types.OCIManifestSchema1:
+		return probe.MediaType
+	case probe.MediaType != "":
+		return ""
+	case probe.Manifests != nil:
+		return types.OCIImageIndex
+	case probe.Config != nil:
+		return types.OCIManifestSchema1
+	}
+	return ""
+}
+
+func digestOf(raw []byte) string {
+	return fmt.Sprintf("sha256:%x", sha256.Sum256(raw))
+}
+
+// tags lists tags with the spec's n/last pagination.
+func (h *Handler) tags(w http.ResponseWriter, r *http.Request, root *image.Root) *regError {
+	tags := tagsOf(root)
+	q := r.URL.Query()
+	if last := q.Get("last"); last != "" {
+		i := sort.SearchStrings(tags, last)
+		if i < len(tags) && tags[i] == last {
+			i++
+		}
+		tags = tags[i:]
+	}
+	if ns := q.Get("n"); ns != "" {
+		n, err := strconv.Atoi(ns)
+		if err != nil || n < 0 {
+			return errorf(http.StatusBadRequest, codePaginationNumberInvalid, "n must be a non-negative integer")
+		}
+		if n < len(tags) {
+			tags = tags[:n]
+			if n > 0 {
+				w.Header().Set("Link", fmt.Sprintf(`</v2/ipfs/%s/tags/list?n=%d&last=%s>; rel="next"`, root.CID, n, tags[n-1]))
+			}
+		}
+	}
+	var buf bytes.Buffer
+	json.NewEncoder(&buf).Encode(struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}{"ipfs/" + root.CID.String(), append([]string{}, tags...)})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	if r.Method == http.MethodGet {
+		w.Write(buf.Bytes())
+	}
+	return nil
+}
