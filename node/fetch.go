@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Fetch pulls the complete DAGs under roots into the repo, a few roots at a
+// Fetch pulls the complete DAGs under roots into the repo, two roots at a
 // time in the given order, so that a reader streaming them in that order
 // finds its blocks already local. Offline it does nothing.
 func (n *Node) Fetch(ctx context.Context, roots []cid.Cid) error {
@@ -18,10 +18,10 @@ func (n *Node) Fetch(ctx context.Context, roots []cid.Cid) error {
 		return nil
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(3)
+	g.SetLimit(2)
 	for _, root := range roots {
 		g.Go(func() error {
-			return merkledag.FetchGraph(ctx, root, n.DAGService, merkledag.Concurrency(16))
+			return merkledag.FetchGraph(ctx, root, n.DAGService, merkledag.Concurrency(8))
 		})
 	}
 	return g.Wait()

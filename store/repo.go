@@ -101,11 +101,13 @@ func (r *Repo) open(ctx context.Context) (err error) {
 	if r.Config, err = loadOrCreateConfig(r.Path); err != nil {
 		return err
 	}
-	r.Datastore, err = badgerds.NewDatastore(filepath.Join(r.Path, "datastore"), badgerOptions())
+	dsDir := filepath.Join(r.Path, "datastore")
+	r.Datastore, err = badgerds.NewDatastore(dsDir, badgerOptions())
 	if err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
 	}
-	r.Blocks = blockstore.NewGCBlockstore(blockstore.NewBlockstore(r.Datastore), blockstore.NewGCLocker())
+	bs := &trimmingBlockstore{Blockstore: blockstore.NewBlockstore(r.Datastore), dir: dsDir}
+	r.Blocks = blockstore.NewGCBlockstore(bs, blockstore.NewGCLocker())
 	r.Pins, err = dspinner.New(ctx, r.Datastore, r.OfflineDAG())
 	if err != nil {
 		return fmt.Errorf("load pins: %w", err)
