@@ -1,0 +1,82 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// countingDAG counts the blocks read through it.
+type countingDAG struct {
+	ipld.DAGService
+	reads atomic.Int64
+}
+
+func (c *countingDAG) Get(ctx context.Context, k cid.Cid) (ipld.Node, error) {
+	c.reads.Add(1)
+	return c.DAGService.Get(ctx, k)
+}
+
+func (c *countingDAG) GetMany(ctx context.Context, ks []cid.Cid) <-chan *ipld.NodeOption {
+	c.reads.Add(int64(len(ks)))
+	return c.DAGService.GetMany(ctx, ks)
+}
+
+func TestRangeReadsFetchOnlyCoveringBlocks(t *testing.T) {
+	ctx := context.Background()
+	data := make([]byte, 9<<20+12345)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	dag := &countingDAG{DAGService: mdtest.Mock()}
+	f, err := addBytes(ctx, dag, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ off, n int64 }{
+		{0, 10}, {1<<20 - 5, 10}, {4<<20 + 512<<10, 1 << 20}, {int64(len(data)) - 7, 7}, {0, int64(len(data))},
+	}
+	for _, c := range cases {
+		dag.reads.Store(0)
+		var out bytes.Buffer
+		if err := writeRange(ctx, dag, f.node, c.off, c.off+c.n, &out); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), data[c.off:c.off+c.n]) {
+			t.Fatalf("range %d+%d: wrong bytes", c.off, c.n)
+		}
+		// Chunks are 1 MiB: a range touches at most n/1MiB+2 of them.
+		if max := c.n>>20 + 2; dag.reads.Load() > max {
+			t.Fatalf("range %d+%d read %d blocks, want at most %d", c.off, c.n, dag.reads.Load(), max)
+		}
+	}
+}
+
+func TestVerifyingReaderRejectsWrongBytes(t *testing.T) {
+	good := []byte("the promised bytes")
+	d := v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(good))}, Size: int64(len(good))}
+	read := func(b []byte) error {
+		_, err := io.Copy(io.Discard, &verifyingReader{r: bytes.NewReader(b), c: io.NopCloser(nil), d: d, h: sha256.New()})
+		return err
+	}
+	if err := read(good); err != nil {
+		t.Fatalf("honest bytes: %v", err)
+	}
+	for _, bad := range [][]byte{[]byte("the promised bytez"), []byte("the promised byte"), []byte("the promised bytes!")} {
+		if err := read(bad); err == nil || !strings.Contains(err.Error(), d.Digest.String()) {
+			t.Fatalf("%q passed as %s: %v", bad, d.Digest, err)
+		}
+	}
+}

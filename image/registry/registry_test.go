@@ -1,0 +1,143 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
+
+	"github.com/imgp2p/imgp2p/image"
+)
+
+// serve imports a two-platform index tagged v1 and serves it.
+func serve(t *testing.T) (srv *httptest.Server, root string, idx v1.ImageIndex) {
+	t.Helper()
+	ctx := context.Background()
+	amd, _ := random.Image(2<<20, 2)
+	arm, _ := random.Image(1<<10, 1)
+	idx = mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}})
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{image.AnnotationRefName: "example.com/app:v1"})); err != nil {
+		t.Fatal(err)
+	}
+	dag := mdtest.Mock()
+	imp, err := image.ImportLayout(ctx, dag, dir, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(New(Options{DAG: dag}))
+	t.Cleanup(srv.Close)
+	return srv, imp.Root.String(), idx
+}
+
+func TestClientPullsSameDigestsByTagAndLatest(t *testing.T) {
+	srv, root, idx := serve(t)
+	want, _ := idx.Digest()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tag := range []string{"latest", "v1"} {
+		ref, err := name.ParseReference(host+"/ipfs/"+root+":"+tag, name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := remote.Index(ref)
+		if err != nil {
+			t.Fatalf("%s: %v", tag, err)
+		}
+		if d, _ := got.Digest(); d != want {
+			t.Fatalf("%s: index digest %s, want %s", tag, d, want)
+		}
+		im, _ := got.IndexManifest()
+		img, err := got.Image(im.Manifests[0].Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, _ := img.Layers()
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, rc); err != nil {
+				t.Fatalf("layer: %v", err)
+			}
+			rc.Close()
+		}
+	}
+}
+
+func TestErrorsAreOCIErrorBodies(t *testing.T) {
+	srv, root, _ := serve(t)
+	unknown := "sha256:" + strings.Repeat("0", 64)
+	cases := []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/v2/ipfs/" + root + "/manifests/nope", 404, codeManifestUnknown},
+		{"GET", "/v2/ipfs/" + root + "/manifests/" + unknown, 404, codeManifestUnknown},
+		{"GET", "/v2/ipfs/" + root + "/blobs/" + unknown, 404, codeBlobUnknown},
+		{"GET", "/v2/ipfs/" + root + "/blobs/sha256:xyz", 400, codeDigestInvalid},
+		{"GET", "/v2/ipfs/not-a-cid/manifests/latest", 400, codeNameInvalid},
+		{"GET", "/v2/library/alpine/manifests/latest", 404, codeNameUnknown},
+		{"GET", "/v2/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku/manifests/latest", 404, codeNameUnknown},
+		{"PUT", "/v2/ipfs/" + root + "/manifests/latest", 405, codeUnsupported},
+		{"DELETE", "/v2/ipfs/" + root + "/blobs/" + unknown, 405, codeUnsupported},
+		{"POST", "/v2/ipfs/" + root + "/blobs/uploads/", 405, codeUnsupported},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Errors []struct{ Code string } }
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || err != nil || len(body.Errors) != 1 || body.Errors[0].Code != c.code {
+			t.Errorf("%s %s: %d %+v (%v), want %d %s", c.method, c.path, resp.StatusCode, body, err, c.status, c.code)
+		}
+	}
+}
+
+func TestParseRange(t *testing.T) {
+	const size = 100
+	cases := []struct {
+		header      string
+		start, end  int64
+		partial, ok bool
+	}{
+		{"", 0, 100, false, true},
+		{"bytes=0-9", 0, 10, true, true},
+		{"bytes=90-", 90, 100, true, true},
+		{"bytes=-5", 95, 100, true, true},
+		{"bytes=50-500", 50, 100, true, true},
+		{"bytes=100-", 0, 0, false, false},
+		{"bytes=9-3", 0, 0, false, false},
+		{"bytes=0-1,5-6", 0, 100, false, true},
+		{"bytes=x-y", 0, 0, false, false},
+	}
+	for _, c := range cases {
+		s, e, p, ok := parseRange(c.header, size)
+		if s != c.start || e != c.end || p != c.partial || ok != c.ok {
+			t.Errorf("%q: %d %d %v %v, want %d %d %v %v", c.header, s, e, p, ok, c.start, c.end, c.partial, c.ok)
+		}
+	}
+}
