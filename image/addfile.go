@@ -23,18 +23,33 @@ type addedFile struct {
 	size   int64
 }
 
+// fileLayout is how a file is cut into blocks.
+type fileLayout struct {
+	chunkSize int64
+	maxLinks  int
+}
+
+// nativeFiles is the file layout of imgp2p's own format: Profile's.
+var nativeFiles = fileLayout{chunkSize: Profile.ChunkSize, maxLinks: Profile.FileDAGWidth}
+
 // addFile stores r as a UnixFS file under Profile, hashing it on the way so
 // the caller can check it against a descriptor without a second read.
 func addFile(ctx context.Context, dag ipld.DAGService, r io.Reader) (addedFile, error) {
+	return addFileWith(ctx, dag, r, nativeFiles)
+}
+
+// addFileWith stores r with the given layout: CIDv1, sha2-256, raw leaves,
+// balanced, as every format imgp2p writes.
+func addFileWith(ctx context.Context, dag ipld.DAGService, r io.Reader, layout fileLayout) (addedFile, error) {
 	batch := ipld.NewBatch(ctx, dag)
 	h := &hashCounter{h: sha256.New()}
 	params := helpers.DagBuilderParams{
-		Maxlinks:   Profile.FileDAGWidth,
-		RawLeaves:  Profile.RawLeaves,
+		Maxlinks:   layout.maxLinks,
+		RawLeaves:  true,
 		CidBuilder: Profile.CidBuilder(),
 		Dagserv:    batchingDAG{DAGService: dag, batch: batch},
 	}
-	db, err := params.New(chunk.NewSizeSplitter(io.TeeReader(r, h), Profile.ChunkSize))
+	db, err := params.New(chunk.NewSizeSplitter(io.TeeReader(r, h), layout.chunkSize))
 	if err != nil {
 		return addedFile{}, err
 	}

@@ -28,12 +28,14 @@ type Root struct {
 	// getter reads blob contents through one session, so peers found for
 	// one blob are asked first for the next.
 	getter   ipld.NodeGetter
-	blobs    uio.Directory
+	blobs    blobIndex
 	rawIndex []byte
 	index    *v1.IndexManifest
 }
 
-// Open reads the root's index.json and locates its blobs.
+// Open reads an image root: imgp2p's layout directory, or a nerdctl
+// (stargz-snapshotter) root, a JSON descriptor whose ipfs:// urls name each
+// blob.
 func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	nd, err := dag.Get(ctx, c)
 	if err != nil {
@@ -42,7 +44,7 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	notImage := func(why string) error { return fmt.Errorf("%s is %w: %s", c, ErrNotImage, why) }
 	dir, err := uio.NewDirectoryFromNode(dag, nd)
 	if err != nil {
-		return nil, notImage("it is not a directory")
+		return openNerdctl(ctx, dag, c, nd, notImage)
 	}
 	idxNode, err := dir.Find(ctx, indexFile)
 	if errors.Is(err, os.ErrNotExist) {
@@ -63,7 +65,35 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	if err != nil {
 		return nil, notImage("it has no blobs/sha256 directory")
 	}
-	return &Root{CID: c, dag: dag, blobs: blobs, rawIndex: rawIndex, index: index}, nil
+	return &Root{CID: c, dag: dag, blobs: dirBlobs{blobs}, rawIndex: rawIndex, index: index}, nil
+}
+
+// blobIndex finds a root's blob files by digest.
+type blobIndex interface {
+	// find returns the file's root node, or an error wrapping
+	// os.ErrNotExist.
+	find(ctx context.Context, hex string) (ipld.Node, error)
+	// files lists every blob file's CID.
+	files(ctx context.Context) ([]cid.Cid, error)
+}
+
+// dirBlobs is a native root's blobs/sha256 directory.
+type dirBlobs struct{ dir uio.Directory }
+
+func (d dirBlobs) find(ctx context.Context, hex string) (ipld.Node, error) {
+	return d.dir.Find(ctx, hex)
+}
+
+func (d dirBlobs) files(ctx context.Context) ([]cid.Cid, error) {
+	links, err := d.dir.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cid.Cid, len(links))
+	for i, l := range links {
+		out[i] = l.Cid
+	}
+	return out, nil
 }
 
 func subdir(ctx context.Context, dag ipld.DAGService, dir uio.Directory, names ...string) (uio.Directory, error) {
@@ -95,7 +125,7 @@ func (r *Root) blobNode(ctx context.Context, h v1.Hash) (ipld.Node, error) {
 	if err := checkDigest(h); err != nil {
 		return nil, err
 	}
-	nd, err := r.blobs.Find(ctx, h.Hex)
+	nd, err := r.blobs.find(ctx, h.Hex)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s is not in image %s", h, r.CID)
 	}
@@ -181,15 +211,11 @@ func BlobRoots(ctx context.Context, dag ipld.DAGService, c cid.Cid) ([]cid.Cid, 
 	if err != nil {
 		return nil, err
 	}
-	links, err := r.blobs.Links(ctx)
+	files, err := r.blobs.files(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []cid.Cid{c}
-	for _, l := range links {
-		out = append(out, l.Cid)
-	}
-	return out, nil
+	return append([]cid.Cid{c}, files...), nil
 }
 
 // IndexJSON returns the root's index.json as stored.
