@@ -1,0 +1,89 @@
+package image
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// RemoteOptions say how to reach a registry, for ImportRemote and
+// WriteRemote. The zero value is what docker and crane do by default.
+type RemoteOptions struct {
+	// Insecure allows plain HTTP and TLS certificates that do not verify,
+	// as crane's --insecure does.
+	Insecure bool
+	// Keychain finds credentials; nil means authn.DefaultKeychain, which
+	// reads the docker config (~/.docker/config.json and its helpers).
+	Keychain authn.Keychain
+	// Transport carries the requests; nil means remote.DefaultTransport.
+	Transport http.RoundTripper
+	// UserAgent is sent with every request, if set.
+	UserAgent string
+}
+
+// parse reads a registry reference such as HOST/REPO:TAG or
+// HOST/REPO@sha256:…; a bare name means Docker Hub, as docker pull has it.
+func (o RemoteOptions) parse(ref string) (name.Reference, error) {
+	var opts []name.Option
+	if o.Insecure {
+		opts = append(opts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("invalid registry reference %q: %v (want HOST/REPO:TAG or HOST/REPO@sha256:DIGEST)", ref, err)
+	}
+	return r, nil
+}
+
+func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
+	tr := o.Transport
+	if tr == nil && o.Insecure {
+		t := remote.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
+		tr = t
+	}
+	if tr != nil {
+		opts = append(opts, remote.WithTransport(tr))
+	}
+	if o.UserAgent != "" {
+		opts = append(opts, remote.WithUserAgent(o.UserAgent))
+	}
+	return opts
+}
+
+// registryError says what to do next about the registry errors users meet
+// most: a wrong name, missing credentials, a registry that is not there.
+func registryError(ref name.Reference, err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		switch terr.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%s: not found in the registry (check the repository and tag): %w", ref, err)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return fmt.Errorf("%s: access denied; credentials come from the docker config, so try `docker login %s`: %w",
+				ref, ref.Context().RegistryStr(), err)
+		}
+	}
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return fmt.Errorf("%s: the registry speaks plain HTTP; use --insecure: %w", ref, err)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return fmt.Errorf("cannot reach registry %s (is it running, and is the address right?): %w", ref.Context().RegistryStr(), err)
+	}
+	return fmt.Errorf("%s: %w", ref, err)
+}
