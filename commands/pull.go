@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -36,6 +37,7 @@ the repo. A one-line summary goes to stderr.
 			&cli.StringFlag{Name: "platform", Usage: "`OS/ARCH[/VARIANT]` to write (docker format defaults to the host's; oci keeps all)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "name the image `NAME:TAG` in a docker-archive (repeatable)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial this peer `MULTIADDR` (ending in /p2p/ID) for blocks (repeatable)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors on stderr (no progress, no summary)"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up if the image cannot be found for this long"},
 		}, networkFlags()...),
 		Action: runPull,
@@ -78,7 +80,16 @@ func runPull(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sum, err := b.Pull(c.Context, req, sink)
+	var out io.Writer = sink
+	var bars *tarProgress
+	if showProgress(c.Bool("quiet")) {
+		bars = newTarProgress(c.App.ErrWriter)
+		out = io.MultiWriter(sink, bars)
+	}
+	sum, err := b.Pull(c.Context, req, out)
+	if bars != nil {
+		bars.finish()
+	}
 	if err != nil {
 		sink.abort()
 		return err
@@ -86,7 +97,9 @@ func runPull(c *cli.Context) error {
 	if err := sink.commit(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.App.ErrWriter, formatSummary(req.Root, sum))
+	if !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, formatSummary(req.Root, sum))
+	}
 	return nil
 }
 
