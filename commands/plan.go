@@ -89,7 +89,11 @@ func (b *localBackend) planLocal(ctx context.Context, root cid.Cid, opts image.E
 }
 
 func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.ExportOptions, req pullRequest) (*pullPlan, error) {
-	n, stopNode, err := b.onlineNode(ctx, req.Peers)
+	// --timeout bounds everything spent finding the image, dialing
+	// --peer addresses included.
+	resolveCtx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	n, stopNode, err := b.onlineNode(ctx, resolveCtx, req.Peers)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +102,6 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 		stopNode()
 		return nil, err
 	}
-	resolveCtx, cancel := context.WithTimeout(ctx, req.Timeout)
-	defer cancel()
 	watch := watchResolve(resolveCtx, n, root, b.logf)
 	cids, err := b.resolve(resolveCtx, n, root, opts, p)
 	watch.stop()
@@ -141,13 +143,15 @@ func (b *localBackend) resolve(ctx context.Context, n *node.Node, root cid.Cid, 
 	return p.export.BlobCIDs(ctx)
 }
 
-// onlineNode returns the daemon's node, or starts a short-lived one that
-// listens on random ports and dials the given peers.
-func (b *localBackend) onlineNode(ctx context.Context, peers []string) (*node.Node, func(), error) {
+// onlineNode returns the daemon's node, or starts a short-lived one (that
+// lives as long as ctx) listening on random ports, and dials the given
+// peers within dialCtx. A peer that cannot be reached is reported, not
+// fatal: other peers may have the image.
+func (b *localBackend) onlineNode(ctx, dialCtx context.Context, peers []string) (*node.Node, func(), error) {
 	if b.node != nil {
 		if len(peers) > 0 {
-			if err := b.node.Connect(ctx, peers); err != nil {
-				return nil, nil, err
+			if err := b.node.Connect(dialCtx, peers); err != nil {
+				b.logf("warning: %v", err)
 			}
 		}
 		return b.node, func() {}, nil
@@ -175,6 +179,10 @@ func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.N
 		tried = append(tried, "mDNS")
 	}
 	tried = append(tried, map[node.Mode]string{node.ModeLAN: "the LAN DHT", node.ModePublic: "the LAN and public DHTs"}[n.Mode])
-	return fmt.Errorf("pull %s: no peer provided it within %s (tried %s; %s, %d providers found)",
-		root, req.Timeout, strings.Join(tried, ", "), peerCounts(n), w.providers.Load())
+	hint := ""
+	if k := b.nodeOpts.SwarmKey; k != nil {
+		hint = fmt.Sprintf("; this node is in the private network with swarm key fingerprint %s, and peers without that key cannot connect", k.Fingerprint)
+	}
+	return fmt.Errorf("pull %s: no peer provided it within %s (tried %s; %s, %d providers found%s)",
+		root, req.Timeout, strings.Join(tried, ", "), peerCounts(n), w.providers.Load(), hint)
 }

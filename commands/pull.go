@@ -6,6 +6,9 @@ import (
 	"os"
 	"time"
 
+	"sort"
+	"strings"
+
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -106,11 +109,25 @@ func runPull(c *cli.Context) error {
 func formatSummary(root string, s pullSummary) string {
 	peers := ""
 	if n := len(s.PeerBytes); n > 0 {
-		peers = fmt.Sprintf(" from %d peer(s)", n)
+		var each []string
+		for id, b := range s.PeerBytes {
+			each = append(each, fmt.Sprintf("%s %s", shortPeer(id), humanize.IBytes(uint64(b))))
+		}
+		sort.Strings(each)
+		peers = fmt.Sprintf(" from %d peer(s) [%s]", n, strings.Join(each, ", "))
 	}
 	return fmt.Sprintf("pulled %s (%s): fetched %d blocks (%s)%s, %d blocks (%s) already local, in %s",
 		root, humanize.IBytes(uint64(s.Size)),
 		s.FetchedBlocks, humanize.IBytes(uint64(s.FetchedBytes)), peers,
 		s.LocalBlocks, humanize.IBytes(uint64(s.LocalBytes)),
 		s.Elapsed.Round(time.Millisecond))
+}
+
+// shortPeer abbreviates a peer ID the way Kubo's logs do: enough to tell
+// peers apart.
+func shortPeer(id string) string {
+	if len(id) <= 12 {
+		return id
+	}
+	return "…" + id[len(id)-8:]
 }

@@ -24,6 +24,9 @@ type repo struct {
 	dir string
 	// viaEnv selects the repo with IMGP2P_PATH instead of --repo.
 	viaEnv bool
+	// netns is the namespace its commands run in; "" is the shared
+	// loopback-only test namespace.
+	netns string
 }
 
 // newRepo gives the test an imgp2p repo of its own. The directory does not
@@ -61,14 +64,18 @@ func childEnv(home string, extra ...string) []string {
 	return append(append(env, "HOME="+home), extra...)
 }
 
-// command is `imgp2p --repo DIR args...` inside the test namespace.
+// command is `imgp2p --repo DIR args...` inside the repo's namespace.
 func (r *repo) command(ctx context.Context, args ...string) *exec.Cmd {
 	argv := []string{binPath, "--repo", r.dir}
 	var env []string
 	if r.viaEnv {
 		argv, env = argv[:1], []string{"IMGP2P_PATH=" + r.dir}
 	}
-	argv = inNetns(append(argv, args...)...)
+	if r.netns != "" {
+		argv = inNamespace(r.netns, append(argv, args...)...)
+	} else {
+		argv = inNetns(append(argv, args...)...)
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = childEnv(filepath.Dir(r.dir), env...) // the repo's private temp dir
 

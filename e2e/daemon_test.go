@@ -16,6 +16,7 @@ import (
 type idInfo struct {
 	ID        string
 	Addresses []string
+	Mode      string
 }
 
 func (r *repo) id() (idInfo, result) {
@@ -46,6 +47,29 @@ type daemon struct {
 // listen addresses. The daemon is stopped when the test ends.
 func (r *repo) startDaemon(args ...string) *daemon {
 	r.t.Helper()
+	return r.launchDaemon(addrWithPrefix("/ip4/127.0.0.1/tcp/"),
+		append([]string{"daemon", "--listen", "/ip4/127.0.0.1/tcp/0"}, args...)...)
+}
+
+// addrWithPrefix is a readiness check for launchDaemon: ready once id lists
+// a dialable address (with /p2p/ID) starting with prefix, which it returns.
+func addrWithPrefix(prefix string) func(idInfo) (string, bool) {
+	return func(info idInfo) (string, bool) {
+		for _, a := range info.Addresses {
+			if strings.HasPrefix(a, prefix) && strings.Contains(a, "/p2p/") {
+				return a, true
+			}
+		}
+		return "", false
+	}
+}
+
+// launchDaemon runs `imgp2p argv...` (a daemon command line) on r and
+// returns once ready accepts what `imgp2p id` reports; the address ready
+// returns becomes the daemon's Addr. The daemon is stopped when the test
+// ends.
+func (r *repo) launchDaemon(ready func(idInfo) (string, bool), argv ...string) *daemon {
+	r.t.Helper()
 	log := filepath.Join(r.t.TempDir(), "daemon.log")
 	f, err := os.Create(log)
 	if err != nil {
@@ -53,7 +77,7 @@ func (r *repo) startDaemon(args ...string) *daemon {
 	}
 	defer f.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := r.command(ctx, append([]string{"daemon", "--listen", "/ip4/127.0.0.1/tcp/0"}, args...)...)
+	cmd := r.command(ctx, argv...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -67,11 +91,9 @@ func (r *repo) startDaemon(args ...string) *daemon {
 	for {
 		info, res := r.id()
 		if res.code == 0 {
-			for _, a := range info.Addresses {
-				if strings.HasPrefix(a, "/ip4/127.0.0.1/tcp/") && strings.Contains(a, "/p2p/") {
-					d.Addr, d.ID = a, info.ID
-					return d
-				}
+			if addr, ok := ready(info); ok {
+				d.Addr, d.ID = addr, info.ID
+				return d
 			}
 		}
 		select {

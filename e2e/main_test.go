@@ -48,6 +48,9 @@ func run(m *testing.M) int {
 	} else {
 		cleanups = append(cleanups, undo)
 	}
+	// Per-test LAN namespaces delete themselves in t.Cleanup; this catches
+	// what an interrupt leaves.
+	cleanups = append(cleanups, deleteLiveNamespaces)
 	// An interrupted run (Ctrl-C, CI's kill) would otherwise leave the
 	// namespace and the binary behind: the default action skips defers.
 	sig := make(chan os.Signal, 1)

@@ -33,5 +33,10 @@ func setupNetns() (cleanup func(), err error) {
 // exec` execs the command in place, so the PID, signals and exit status seen
 // by the test are the command's own.
 func inNetns(argv ...string) []string {
-	return append([]string{"ip", "netns", "exec", netns}, argv...)
+	return inNamespace(netns, argv...)
+}
+
+// inNamespace wraps argv so that it runs inside the namespace ns.
+func inNamespace(ns string, argv ...string) []string {
+	return append([]string{"ip", "netns", "exec", ns}, argv...)
 }

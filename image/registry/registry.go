@@ -56,6 +56,7 @@ func New(opts Options) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, r, errorf(http.StatusMethodNotAllowed, codeUnsupported, "this registry is read-only"))
 		return
 	}
