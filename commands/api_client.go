@@ -82,7 +82,7 @@ func jsonBody(v any) io.Reader {
 
 func (c *remoteBackend) Push(ctx context.Context, req pushRequest, body io.Reader) (pushResult, error) {
 	raw, _ := json.Marshal(req)
-	if req.Path != "" {
+	if req.Path != "" || req.Remote != "" {
 		body = http.NoBody
 	}
 	var res pushResult
@@ -108,6 +108,12 @@ func (c *remoteBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) 
 		return pullSummary{}, fmt.Errorf("daemon API: pull ended without a result")
 	}
 	return sum, nil
+}
+
+func (c *remoteBackend) Copy(ctx context.Context, req copyRequest) (copyResult, error) {
+	var res copyResult
+	err := c.call(ctx, http.MethodPost, "/copy", jsonBody(req), nil, &res)
+	return res, err
 }
 
 func (c *remoteBackend) List(ctx context.Context) ([]imageInfo, error) {

@@ -45,6 +45,7 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /push", s.push)
 	mux.HandleFunc("POST /pull", s.pull)
+	mux.HandleFunc("POST /copy", s.copy)
 	mux.HandleFunc("GET /ls", s.list)
 	mux.HandleFunc("GET /id", s.id)
 	mux.HandleFunc("POST /pin", s.pin)
@@ -128,6 +129,16 @@ func (l *lazyWriter) start() {
 func (l *lazyWriter) Write(p []byte) (int, error) {
 	l.start()
 	return l.w.Write(p)
+}
+
+func (s *apiServer) copy(w http.ResponseWriter, r *http.Request) {
+	var req copyRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, nil, fmt.Errorf("bad copy request: %w", err))
+		return
+	}
+	res, err := s.b.Copy(r.Context(), req)
+	writeJSON(w, res, err)
 }
 
 func (s *apiServer) list(w http.ResponseWriter, r *http.Request) {

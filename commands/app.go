@@ -43,6 +43,7 @@ and moves them between machines over libp2p and bitswap.
 		Commands: []*cli.Command{
 			pushCommand(),
 			pullCommand(),
+			copyCommand(),
 			daemonCommand(),
 			lsCommand(),
 			idCommand(),

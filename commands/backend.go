@@ -12,6 +12,7 @@ import (
 type backend interface {
 	Push(ctx context.Context, req pushRequest, body io.Reader) (pushResult, error)
 	Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error)
+	Copy(ctx context.Context, req copyRequest) (copyResult, error)
 	List(ctx context.Context) ([]imageInfo, error)
 	ID(ctx context.Context) (idInfo, error)
 	Pin(ctx context.Context, req pinRequest) ([]pinInfo, error)
@@ -22,7 +23,11 @@ type backend interface {
 type pushRequest struct {
 	// Path is an absolute path to a layout directory or archive; empty
 	// when the archive comes as the body.
-	Path     string `json:"path,omitempty"`
+	Path string `json:"path,omitempty"`
+	// Remote is a registry reference (HOST/REPO:TAG, no docker://) that
+	// the process running the push fetches itself.
+	Remote   string `json:"remote,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
 	Platform string `json:"platform,omitempty"`
 }
 
@@ -51,6 +56,24 @@ type pullSummary struct {
 	LocalBytes    int64            `json:"localBytes"`
 	PeerBytes     map[string]int64 `json:"peerBytes,omitempty"`
 	Elapsed       time.Duration    `json:"elapsed"`
+}
+
+// copyRequest pushes a root to a registry; the root is found as a pull
+// finds it.
+type copyRequest struct {
+	Root     string        `json:"root"`
+	Ref      string        `json:"ref"` // HOST/REPO:TAG, no docker://
+	Insecure bool          `json:"insecure,omitempty"`
+	Platform string        `json:"platform,omitempty"`
+	Peers    []string      `json:"peers,omitempty"`
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Offline  bool          `json:"offline,omitempty"`
+}
+
+type copyResult struct {
+	// Digest is the manifest or index the reference now names.
+	Digest  string      `json:"digest"`
+	Summary pullSummary `json:"summary"`
 }
 
 type imageInfo struct {

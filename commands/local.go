@@ -53,9 +53,13 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	defer unlock.Unlock(ctx)
 	var imp image.Imported
 	var err error
-	if req.Path != "" {
+	switch {
+	case req.Remote != "":
+		ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent()}
+		imp, err = image.ImportRemote(ctx, b.dag(), req.Remote, opts, ro)
+	case req.Path != "":
 		imp, err = image.ImportPath(ctx, b.dag(), req.Path, opts)
-	} else {
+	default:
 		imp, err = image.ImportArchive(ctx, b.dag(), body, opts)
 	}
 	if err != nil {

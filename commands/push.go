@@ -14,14 +14,19 @@ func pushCommand() *cli.Command {
 		Usage:     "store an image in the repo and print its CID",
 		ArgsUsage: "SRC",
 		Description: `SRC is an OCI image layout directory, a docker-archive tar (docker save), an
-oci-archive tar, or - for either tar on stdin. Every blob is checked against its
-digest; layers are stored as they are, so image digests and IDs do not change.
-The image is pinned. Prints the root CID, and nothing else, on stdout.
+oci-archive tar, - for either tar on stdin, or docker://HOST/REPO:TAG (or @DIGEST)
+for an image or index in a registry, streamed straight into the repo and named by
+the reference as written; credentials come from the docker config (docker login).
+Every blob is checked against its digest; layers and manifests are stored as they
+are, so image digests and IDs do not change. The image is pinned. Prints the root
+CID, and nothing else, on stdout.
 
    imgp2p push ./hello-layout
    docker save app:v1 | imgp2p push -
+   imgp2p push docker://registry.example.com/app:v1
    imgp2p push --platform linux/arm64 ./multi-arch-layout`,
 		Flags: append([]cli.Flag{
+			insecureFlag(),
 			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
@@ -29,9 +34,11 @@ The image is pinned. Prints the root CID, and nothing else, on stdout.
 				return fmt.Errorf("push takes one SRC (a layout directory, an archive, or - for stdin)")
 			}
 			src := c.Args().First()
-			req := pushRequest{Platform: c.String("platform")}
+			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure")}
 			var body *os.File
-			if src == "-" {
+			if ref, ok := registryRef(src); ok {
+				req.Remote = ref
+			} else if src == "-" {
 				body = os.Stdin
 			} else {
 				abs, err := filepath.Abs(src)

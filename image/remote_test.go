@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/match"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -79,7 +80,7 @@ func upload(t *testing.T, dir, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.WriteIndex(name.MustParseReference(ref), child); err != nil {
+	if err := remote.WriteIndex(mustRef(t, ref), child); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -105,6 +106,37 @@ func TestImportRemoteMatchesLayout(t *testing.T) {
 		if len(got.Names) != 1 || got.Names[0] != ref {
 			t.Errorf("platform %v: names %v, want [%s]", p, got.Names, ref)
 		}
+	}
+}
+
+func TestImportRemoteOfOneImageMatchesLayout(t *testing.T) {
+	ctx := context.Background()
+	ref := newRegistry(t, nil) + "/one:v1"
+	img, err := random.Image(2<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{AnnotationRefName: ref})); err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(mustRef(t, ref), img); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ImportLayout(ctx, mdtest.Mock(), dir, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ImportRemote(ctx, mdtest.Mock(), ref, ImportOptions{}, RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Root != want.Root {
+		t.Errorf("registry gave %s, the layout %s", got.Root, want.Root)
 	}
 }
 
@@ -146,7 +178,7 @@ func TestWriteRemoteKeepsDigestsAndRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := topEntry(t, dir).Digest
-	served, err := remote.Head(name.MustParseReference(ref))
+	served, err := remote.Head(mustRef(t, ref))
 	if err != nil || served.Digest != want || pushed.Digest != want {
 		t.Fatalf("registry serves %v (%v), WriteRemote said %s; the layout has %s", served, err, pushed.Digest, want)
 	}
@@ -171,7 +203,7 @@ func TestWriteRemoteKeepsDigestsAndRoundTrips(t *testing.T) {
 	if pushed.Digest != exp.manifests[0].Digest {
 		t.Fatalf("pushed %s for linux/arm64, want the manifest %s", pushed.Digest, exp.manifests[0].Digest)
 	}
-	img, err := remote.Image(name.MustParseReference(host + "/copy:arm64"))
+	img, err := remote.Image(mustRef(t, host+"/copy:arm64"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +236,7 @@ func TestWriteRemoteOfSeveralImagesPushesIndexJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _, _ := v1.SHA256(bytes.NewReader(readFileT(t, filepath.Join(dir, "index.json"))))
-	idx, err := remote.Index(name.MustParseReference(ref))
+	idx, err := remote.Index(mustRef(t, ref))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,4 +288,13 @@ func readFileT(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func mustRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -14,10 +14,10 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 )
 
-// ImportRemote imports the image or image index ref names in a registry
-// (HOST/REPO:TAG or HOST/REPO@sha256:…), streaming each blob into the DAG.
-// Manifests are stored as the registry served them, so digests do not
-// change. The root's index.json names the image ref, as written.
+// ImportRemote imports from a registry the image or image index that ref
+// (HOST/REPO:TAG or HOST/REPO@sha256:…) names, streaming each blob into
+// the DAG. Manifests are stored as the registry served them, so digests do
+// not change. The root's index.json names the image by ref, as written.
 func ImportRemote(ctx context.Context, dag ipld.DAGService, ref string, opts ImportOptions, ro RemoteOptions) (Imported, error) {
 	r, err := ro.parse(ref)
 	if err != nil {
@@ -40,10 +40,15 @@ func ImportRemote(ctx context.Context, dag ipld.DAGService, ref string, opts Imp
 	if !isIndex(top.MediaType) && !isManifest(top.MediaType) {
 		return Imported{}, fmt.Errorf("%s is a %q, not an image or image index imgp2p can store", ref, top.MediaType)
 	}
-	// The layout's index.json is what layout writers (ggcr, skopeo) put
-	// there for one image, so a layout of the same image under the same
-	// name gives the same root CID.
-	index, err := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{top}})
+	if isManifest(top.MediaType) {
+		// What ggcr's layout writer records for an image: the manifest's
+		// artifactType, else its config's media type (image-spec 1.1).
+		top.ArtifactType = got.ArtifactType
+	}
+	// index.json is written byte for byte as go-containerregistry's layout
+	// writer (crane pull --format oci) writes it, so a layout of the same
+	// image under the same name gives the same root CID.
+	index, err := json.MarshalIndent(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{top}}, "", "   ")
 	if err != nil {
 		return Imported{}, err
 	}

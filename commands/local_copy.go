@@ -1,0 +1,44 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/imgp2p/imgp2p/image"
+)
+
+// Copy pushes a root to a registry. The root is resolved as a pull
+// resolves it: from the repo alone when it holds every block, else with
+// the missing blocks fetched from peers ahead of the upload.
+func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, error) {
+	start := time.Now()
+	root, err := image.ParseCID(req.Root)
+	if err != nil {
+		return copyResult{}, err
+	}
+	var opts image.ExportOptions
+	if req.Platform != "" {
+		if opts.Platform, err = image.ParsePlatform(req.Platform); err != nil {
+			return copyResult{}, err
+		}
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	p, err := b.plan(ctx, root, opts, pullRequest{Root: req.Root, Peers: req.Peers, Timeout: timeout, Offline: req.Offline})
+	if err != nil {
+		return copyResult{}, err
+	}
+	defer p.close()
+	ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent()}
+	d, err := p.export.WriteRemote(ctx, req.Ref, ro)
+	if err != nil {
+		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, err)
+	}
+	if err := b.recordPulled(ctx, root, p.export); err != nil {
+		return copyResult{}, err
+	}
+	return copyResult{Digest: d.Digest.String(), Summary: p.summary(time.Since(start))}, nil
+}
