@@ -29,6 +29,8 @@ type pushRequest struct {
 	Remote   string `json:"remote,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
 	Platform string `json:"platform,omitempty"`
+	// Format is native or nerdctl.
+	Format string `json:"format,omitempty"`
 }
 
 type pushResult struct {

@@ -6,6 +6,7 @@ import (
 
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	pin "github.com/ipfs/boxo/pinning/pinner"
@@ -65,7 +66,16 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	if err != nil {
 		return pushResult{}, err
 	}
-	if err := b.pinAndRecord(ctx, imp); err != nil {
+	var files []cid.Cid
+	if req.Format == "nerdctl" {
+		// The native root just written is left unpinned for GC.
+		n, err := image.WriteNerdctl(ctx, b.dag(), imp.Root)
+		if err != nil {
+			return pushResult{}, fmt.Errorf("convert to nerdctl's format: %w", err)
+		}
+		imp.Root, files = n.Root, n.Files
+	}
+	if err := b.pinAndRecord(ctx, imp, files); err != nil {
 		return pushResult{}, err
 	}
 	if b.node != nil && b.node.Online() {
@@ -76,9 +86,13 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	return pushResult{Root: imp.Root.String(), Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size}, nil
 }
 
-func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported) error {
-	if err := b.repo.Pins.PinWithMode(ctx, imp.Root, pin.Recursive, ""); err != nil {
-		return fmt.Errorf("pin %s: %w", imp.Root, err)
+// pinAndRecord pins an image's root, and the blob files a nerdctl root
+// names only through urls, then lists it.
+func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported, files []cid.Cid) error {
+	for _, c := range append([]cid.Cid{imp.Root}, files...) {
+		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
+			return fmt.Errorf("pin %s: %w", c, err)
+		}
 	}
 	rec := store.ImageRecord{Root: imp.Root, Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size, Added: time.Now().UTC()}
 	if err := b.repo.Images.Put(ctx, rec); err != nil {
@@ -90,7 +104,7 @@ func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported) err
 
 func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error) {
 	start := time.Now()
-	root, err := image.ParseCID(req.Root)
+	root, err := b.resolveRoot(ctx, req.Root)
 	if err != nil {
 		return pullSummary{}, err
 	}
@@ -211,7 +225,7 @@ func (b *localBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, erro
 		}
 		return out, nil
 	}
-	root, err := image.ParseCID(req.Root)
+	root, err := b.resolveRoot(ctx, req.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +245,18 @@ func (b *localBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, erro
 func (b *localBackend) pinAdd(ctx context.Context, root cid.Cid) error {
 	unlock := b.repo.Blocks.PinLock(ctx)
 	defer unlock.Unlock(ctx)
-	st, err := b.repo.Local(ctx, []cid.Cid{root})
+	dag := b.repo.OfflineDAG()
+	if b.node != nil && b.node.Online() {
+		dag = b.node
+	}
+	set := []cid.Cid{root}
+	r, err := image.Open(ctx, dag, root)
+	if err == nil {
+		if set, err = r.PinSet(ctx); err != nil {
+			return err
+		}
+	}
+	st, err := b.repo.Local(ctx, set)
 	if err != nil {
 		return err
 	}
@@ -239,20 +264,35 @@ func (b *localBackend) pinAdd(ctx context.Context, root cid.Cid) error {
 		if b.node == nil || !b.node.Online() {
 			return fmt.Errorf("pin %s: not complete in the repo (%d blocks missing); pull it first or run the daemon online", root, st.Missing)
 		}
-		if err := b.node.Fetch(ctx, []cid.Cid{root}); err != nil {
+		if err := b.node.Fetch(ctx, set); err != nil {
 			return fmt.Errorf("pin %s: fetch: %w", root, err)
 		}
 	}
-	if err := b.repo.Pins.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
-		return fmt.Errorf("pin %s: %w", root, err)
+	for _, c := range set {
+		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
+			return fmt.Errorf("pin %s: %w", c, err)
+		}
 	}
 	if err := b.repo.Pins.Flush(ctx); err != nil {
 		return err
 	}
-	if r, err := image.Open(ctx, b.repo.OfflineDAG(), root); err == nil {
+	if r != nil {
 		if exp, err := r.Plan(ctx, image.ExportOptions{}); err == nil {
 			return b.recordPulled(ctx, root, exp)
 		}
 	}
 	return nil
+}
+
+// resolveRoot reads an image argument: a CID in any of its spellings, or
+// the local name of an image in the repo.
+func (b *localBackend) resolveRoot(ctx context.Context, arg string) (cid.Cid, error) {
+	c, err := image.ParseCID(arg)
+	if err == nil {
+		return c, nil
+	}
+	if strings.HasPrefix(arg, "ipfs://") || strings.HasPrefix(arg, "/ipfs/") {
+		return cid.Undef, err
+	}
+	return b.repo.Images.Resolve(ctx, arg)
 }

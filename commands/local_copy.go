@@ -13,7 +13,7 @@ import (
 // the missing blocks fetched from peers ahead of the upload.
 func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, error) {
 	start := time.Now()
-	root, err := image.ParseCID(req.Root)
+	root, err := b.resolveRoot(ctx, req.Root)
 	if err != nil {
 		return copyResult{}, err
 	}

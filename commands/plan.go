@@ -45,7 +45,25 @@ func (p *pullPlan) summary(elapsed time.Duration) pullSummary {
 
 // plan resolves what a pull writes. When the repo holds every block it
 // needs, no network is opened at all.
+//
+// The plan holds the repo's pin lock until it is closed: blocks it fetches
+// are not pinned, and garbage collection must not take them mid-pull.
 func (b *localBackend) plan(ctx context.Context, root cid.Cid, opts image.ExportOptions, req pullRequest) (*pullPlan, error) {
+	unlock := b.repo.Blocks.PinLock(ctx)
+	p, err := b.planUnlocked(ctx, root, opts, req)
+	if err != nil {
+		unlock.Unlock(ctx)
+		return nil, err
+	}
+	stop := p.stop
+	p.stop = func() {
+		stop()
+		unlock.Unlock(ctx)
+	}
+	return p, nil
+}
+
+func (b *localBackend) planUnlocked(ctx context.Context, root cid.Cid, opts image.ExportOptions, req pullRequest) (*pullPlan, error) {
 	if exp, st, err := b.planLocal(ctx, root, opts); err != nil {
 		return nil, err
 	} else if exp != nil && st.Complete() {
@@ -57,7 +75,7 @@ func (b *localBackend) plan(ctx context.Context, root cid.Cid, opts image.Export
 		offline = req.Offline || !b.node.Online()
 	}
 	if offline {
-		return nil, fmt.Errorf("%s is not in the repo (or only partly) and the node is offline: pull without --offline, or from a daemon that is online", root)
+		return nil, fmt.Errorf("%s is not in the repo (or only partly) and the node is offline: run without --offline, or through a daemon that is online", root)
 	}
 	return b.planOnline(ctx, root, opts, req)
 }
@@ -169,7 +187,7 @@ func (b *localBackend) onlineNode(ctx, dialCtx context.Context, peers []string) 
 // resolveError explains a failed resolve; a timeout says what was tried.
 func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.Node, req pullRequest, w *resolveWatch, err error) error {
 	if ctx.Err() == nil {
-		return fmt.Errorf("pull %s: %w", root, err)
+		return err
 	}
 	var tried []string
 	if len(req.Peers) > 0 {
@@ -183,6 +201,6 @@ func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.N
 	if k := b.nodeOpts.SwarmKey; k != nil {
 		hint = fmt.Sprintf("; this node is in the private network with swarm key fingerprint %s, and peers without that key cannot connect", k.Fingerprint)
 	}
-	return fmt.Errorf("pull %s: no peer provided it within %s (tried %s; %s, %d providers found%s)",
+	return fmt.Errorf("no peer provided %s within %s (tried %s; %s, %d providers found%s)",
 		root, req.Timeout, strings.Join(tried, ", "), peerCounts(n), w.providers.Load(), hint)
 }

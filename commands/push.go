@@ -27,6 +27,7 @@ CID, and nothing else, on stdout.
    imgp2p push --platform linux/arm64 ./multi-arch-layout`,
 		Flags: append([]cli.Flag{
 			insecureFlag(),
+			&cli.StringFlag{Name: "format", Value: "native", Usage: "native (imgp2p's layout DAG) or nerdctl (nerdctl's ipfs:// format: manifest digests change)"},
 			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
@@ -34,7 +35,10 @@ CID, and nothing else, on stdout.
 				return fmt.Errorf("push takes one SRC (a layout directory, an archive, or - for stdin)")
 			}
 			src := c.Args().First()
-			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure")}
+			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure"), Format: c.String("format")}
+			if req.Format != "native" && req.Format != "nerdctl" {
+				return fmt.Errorf("unknown --format %q: want native or nerdctl", req.Format)
+			}
 			var body *os.File
 			if ref, ok := registryRef(src); ok {
 				req.Remote = ref

@@ -144,3 +144,17 @@ func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int) error {
 	}
 	return nil
 }
+
+// PinSet lists what must be pinned to keep the whole image: the root
+// alone for a native root, whose DAG links everything; the root and every
+// blob file for a nerdctl root, whose blobs hang off urls, not links.
+func (r *Root) PinSet(ctx context.Context) ([]cid.Cid, error) {
+	if _, detached := r.blobs.(urlBlobs); !detached {
+		return []cid.Cid{r.CID}, nil
+	}
+	files, err := r.blobs.files(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append([]cid.Cid{r.CID}, files...), nil
+}

@@ -7,8 +7,8 @@ import (
 	"io"
 	"testing"
 
-	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -90,4 +91,45 @@ func (im *Images) List(ctx context.Context) ([]ImageRecord, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Added.Before(out[j].Added) })
 	return out, nil
+}
+
+// Resolve finds the image a local name refers to: a name it was pushed or
+// pulled with ("imgp2p-test/hello:v1"), with ":latest" assumed when the
+// name has no tag. A name that matches several roots is an error listing
+// them.
+func (im *Images) Resolve(ctx context.Context, name string) (cid.Cid, error) {
+	recs, err := im.List(ctx)
+	if err != nil {
+		return cid.Undef, err
+	}
+	want := map[string]bool{name: true}
+	if !hasTag(name) {
+		want[name+":latest"] = true
+	}
+	var found []ImageRecord
+	for _, r := range recs {
+		for _, n := range r.Names {
+			if want[n] {
+				found = append(found, r)
+				break
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return cid.Undef, fmt.Errorf("%q is neither a CID nor the name of an image in the repo (imgp2p ls lists them)", name)
+	case 1:
+		return found[0].Root, nil
+	}
+	var choices []string
+	for _, r := range found {
+		choices = append(choices, fmt.Sprintf("%s (added %s)", r.Root, r.Added.Format(time.RFC3339)))
+	}
+	return cid.Undef, fmt.Errorf("name %q is ambiguous, it names %d images: %s; use a CID", name, len(found), strings.Join(choices, ", "))
+}
+
+// hasTag reports whether a docker-style name ends in :TAG (a colon after
+// the last slash, so a registry's port does not count).
+func hasTag(name string) bool {
+	return strings.LastIndex(name, ":") > strings.LastIndex(name, "/")
 }

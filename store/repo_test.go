@@ -67,3 +67,25 @@ func TestIdentityAndImagesPersist(t *testing.T) {
 		t.Fatalf("images after reopen: %+v, %v", list, err)
 	}
 }
+
+func TestResolveNames(t *testing.T) {
+	ctx := context.Background()
+	r, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	a, _ := cid.Decode("bafybeidhvbfm53bf43kukp5n2kdypbv4ncao2mnmagefu5suethazadv5u")
+	b, _ := cid.Decode("bafkreie7754qk7fl56ebauawdgfuqqa3kdd7sotvuhsm6wbz3qin6ssw3a")
+	r.Images.Put(ctx, ImageRecord{Root: a, Names: []string{"example.com/app:v1", "app:latest"}})
+	r.Images.Put(ctx, ImageRecord{Root: b, Names: []string{"example.com/app:v1"}})
+	if got, err := r.Images.Resolve(ctx, "app"); err != nil || got != a {
+		t.Fatalf("app: %v %v, want %s (':latest' assumed)", got, err, a)
+	}
+	if _, err := r.Images.Resolve(ctx, "example.com/app:v1"); err == nil || !strings.Contains(err.Error(), a.String()) || !strings.Contains(err.Error(), b.String()) {
+		t.Fatalf("an ambiguous name gave %v; want an error listing both roots", err)
+	}
+	if _, err := r.Images.Resolve(ctx, "nope:v1"); err == nil || !strings.Contains(err.Error(), "imgp2p ls") {
+		t.Fatalf("an unknown name gave %v", err)
+	}
+}
