@@ -128,6 +128,18 @@ func (c *remoteBackend) ID(ctx context.Context) (idInfo, error) {
 	return res, err
 }
 
+func (c *remoteBackend) GC(ctx context.Context) (gcResult, error) {
+	var res gcResult
+	err := c.call(ctx, http.MethodPost, "/gc", http.NoBody, nil, &res)
+	return res, err
+}
+
+func (c *remoteBackend) Verify(ctx context.Context, req verifyRequest) (verifyResult, error) {
+	var res verifyResult
+	err := c.call(ctx, http.MethodPost, "/verify", jsonBody(req), nil, &res)
+	return res, err
+}
+
 func (c *remoteBackend) Peers(ctx context.Context) ([]peerInfo, error) {
 	var res []peerInfo
 	err := c.call(ctx, http.MethodGet, "/peers", nil, nil, &res)

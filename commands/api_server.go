@@ -50,6 +50,8 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 	mux.HandleFunc("GET /id", s.id)
 	mux.HandleFunc("POST /pin", s.pin)
 	mux.HandleFunc("GET /peers", s.peers)
+	mux.HandleFunc("POST /gc", s.gc)
+	mux.HandleFunc("POST /verify", s.verify)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
@@ -148,6 +150,21 @@ func (s *apiServer) list(w http.ResponseWriter, r *http.Request) {
 
 func (s *apiServer) id(w http.ResponseWriter, r *http.Request) {
 	res, err := s.b.ID(r.Context())
+	writeJSON(w, res, err)
+}
+
+func (s *apiServer) gc(w http.ResponseWriter, r *http.Request) {
+	res, err := s.b.GC(r.Context())
+	writeJSON(w, res, err)
+}
+
+func (s *apiServer) verify(w http.ResponseWriter, r *http.Request) {
+	var req verifyRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, nil, fmt.Errorf("bad verify request: %w", err))
+		return
+	}
+	res, err := s.b.Verify(r.Context(), req)
 	writeJSON(w, res, err)
 }
 

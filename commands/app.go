@@ -49,6 +49,8 @@ and moves them between machines over libp2p and bitswap.
 			idCommand(),
 			serveCommand(),
 			pinCommand(),
+			gcCommand(),
+			verifyCommand(),
 			peersCommand(),
 			swarmKeyCommand(),
 			versionCommand(),

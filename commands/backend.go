@@ -17,6 +17,8 @@ type backend interface {
 	ID(ctx context.Context) (idInfo, error)
 	Pin(ctx context.Context, req pinRequest) ([]pinInfo, error)
 	Peers(ctx context.Context) ([]peerInfo, error)
+	GC(ctx context.Context) (gcResult, error)
+	Verify(ctx context.Context, req verifyRequest) (verifyResult, error)
 	Close() error
 }
 
@@ -104,6 +106,23 @@ type peerInfo struct {
 	Addrs  []string `json:"Addrs"`
 	Source string   `json:"Source"`
 	Agent  string   `json:"AgentVersion,omitempty"`
+}
+
+type gcResult struct {
+	Blocks    int64    `json:"blocks"`
+	Bytes     int64    `json:"bytes"`
+	Forgotten []string `json:"forgotten,omitempty"`
+}
+
+type verifyRequest struct {
+	// Root limits the check to one image; empty checks the whole repo.
+	Root string `json:"root,omitempty"`
+}
+
+type verifyResult struct {
+	Blocks   int64    `json:"blocks"`
+	Blobs    int      `json:"blobs"`
+	Problems []string `json:"problems"`
 }
 
 type pinInfo struct {

@@ -1,0 +1,69 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/dustin/go-humanize"
+	"github.com/urfave/cli/v2"
+)
+
+func gcCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "gc",
+		Usage: "delete every block no pin keeps, and give the disk space back",
+		Description: `Pushed and pinned images stay; pulled (cached) images and leftovers of failed
+operations go. Pushes and pulls in flight are waited for, never collected.
+
+   imgp2p gc
+   imgp2p pin rm CID && imgp2p gc`,
+		Action: func(c *cli.Context) error {
+			b, err := openBackend(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			res, err := b.GC(c.Context)
+			if err != nil {
+				return fmt.Errorf("gc: %w", err)
+			}
+			for _, root := range res.Forgotten {
+				fmt.Fprintf(c.App.ErrWriter, "imgp2p: image %s is gone from the repo\n", root)
+			}
+			_, err = fmt.Fprintf(c.App.Writer, "removed %d blocks (%s)\n", res.Blocks, humanize.IBytes(uint64(res.Bytes)))
+			return err
+		},
+	}
+}
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "check every block against its CID and every blob against its digest",
+		ArgsUsage: "[CID|NAME]",
+		Description: `Like ipfs repo verify, plus each image's blobs re-read and checked against
+their OCI descriptors. Prints each problem on stdout and exits non-zero if there
+is any.
+
+   imgp2p verify
+   imgp2p verify imgp2p-test/hello:v1`,
+		Action: func(c *cli.Context) error {
+			b, err := openBackend(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			res, err := b.Verify(c.Context, verifyRequest{Root: c.Args().First()})
+			if err != nil {
+				return fmt.Errorf("verify: %w", err)
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintln(c.App.Writer, p)
+			}
+			fmt.Fprintf(c.App.ErrWriter, "verified %d blocks and %d blobs: %d problems\n", res.Blocks, res.Blobs, len(res.Problems))
+			if len(res.Problems) > 0 {
+				return cli.Exit("", 1)
+			}
+			return nil
+		},
+	}
+}
