@@ -14,6 +14,10 @@ import (
 	"github.com/imgp2p/imgp2p/store"
 )
 
+func metricsFlag() cli.Flag {
+	return &cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `HOST:PORT` (a bare :PORT means loopback)"}
+}
+
 // reprovideInterval keeps provider records fresh; the DHT drops them
 // after 48 hours.
 const reprovideInterval = 12 * time.Hour
@@ -37,6 +41,7 @@ through it. Stops cleanly on SIGINT or SIGTERM.
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on `MULTIADDR` (repeatable; replaces the config's Listen, default TCP and QUIC on port 4001)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
 			&cli.StringFlag{Name: "registry", Usage: "also serve the read-only registry gateway on `HOST:PORT`"},
+			metricsFlag(),
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
 			return runNode(c, c.StringSlice("listen"), c.String("registry"))
@@ -75,14 +80,26 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(api.serve)
 	stops := []func(context.Context) error{api.shutdown}
+	var m *metrics
+	if addr := c.String("metrics"); addr != "" && n.Online() {
+		m = newMetrics(n)
+		if err := m.listen(addr); err != nil {
+			api.shutdown(ctx)
+			return err
+		}
+		g.Go(m.serve)
+		stops = append(stops, m.shutdown)
+		fmt.Fprintf(c.App.ErrWriter, "metrics: http://%s/metrics\n", m.addr())
+	}
 	if registry != "" {
-		gw, err := listenGateway(b, registry)
+		gw, err := listenGateway(b, registry, m)
 		if err != nil {
 			api.shutdown(ctx)
 			return err
 		}
 		g.Go(gw.serve)
 		stops = append(stops, gw.shutdown)
+		registry = gw.addr()
 	}
 	announce(c, b, registry)
 	g.Go(func() error {
@@ -98,13 +115,13 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 		g.Go(func() error { reprovide(gctx, b); return nil })
 	}
 	err = g.Wait()
-	fmt.Fprintln(c.App.ErrWriter, "imgp2p daemon stopped")
+	fmt.Fprintf(c.App.ErrWriter, "imgp2p %s stopped\n", c.Command.Name)
 	return err
 }
 
 func announce(c *cli.Context, b *localBackend, registry string) {
 	info, _ := b.ID(c.Context)
-	fmt.Fprintf(c.App.ErrWriter, "imgp2p daemon ready (%s)\npeer ID: %s\n", info.Mode, info.ID)
+	fmt.Fprintf(c.App.ErrWriter, "imgp2p %s ready (%s)\npeer ID: %s\n", c.Command.Name, info.Mode, info.ID)
 	if len(info.Addresses) > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "listening on:\n  %s\n", strings.Join(info.Addresses, "\n  "))
 	}

@@ -34,6 +34,7 @@ Listens on loopback unless told otherwise.
 			&cli.StringFlag{Name: "listen", Value: defaultRegistryAddr, Usage: "serve the gateway on `HOST:PORT`"},
 			&cli.StringSliceFlag{Name: "swarm-listen", Usage: "libp2p listen `MULTIADDR` (repeatable; default from the config)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
+			metricsFlag(),
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
 			return runNode(c, c.StringSlice("swarm-listen"), c.String("listen"))
@@ -46,7 +47,10 @@ type gateway struct {
 	ln  net.Listener
 }
 
-func listenGateway(b *localBackend, addr string) (*gateway, error) {
+// addr is where the gateway really listens (a :0 port resolved).
+func (g *gateway) addr() string { return g.ln.Addr().String() }
+
+func listenGateway(b *localBackend, addr string, m *metrics) (*gateway, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("registry gateway: %w", err)
@@ -55,7 +59,7 @@ func listenGateway(b *localBackend, addr string) (*gateway, error) {
 		b.logf("warning: the registry gateway on %s is reachable from other hosts", addr)
 	}
 	h := registry.New(registry.Options{DAG: b.dag(), Served: b.cacheServed()})
-	return &gateway{ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}}, nil
+	return &gateway{ln: ln, srv: &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second}}, nil
 }
 
 func isLoopbackHost(host string) bool {

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 
@@ -51,12 +52,84 @@ func (r *Root) WriteBlobRange(ctx context.Context, h v1.Hash, off, n int64, w io
 		return err
 	}
 	ng := merkledag.NewSession(ctx, r.dag)
-	return writeRange(ctx, ng, nd, off, off+n, w)
+	return writeRange(ctx, ng, nd, off, off+n, func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
-// writeRange writes [start, end) of the file under nd, offsets relative to
-// nd's own content.
-func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, end int64, w io.Writer) error {
+// WriteBlob writes blob d whole to w, block by block as they arrive,
+// hashing on another core while writing, and holds back the last block
+// until the blob's size and digest are checked: a receiver never gets the
+// complete body of a blob that is not what d promises.
+func (r *Root) WriteBlob(ctx context.Context, d v1.Descriptor, w io.Writer) error {
+	nd, err := r.blobNode(ctx, d.Digest)
+	if err != nil {
+		return err
+	}
+	size, err := fileSize(nd)
+	if err != nil {
+		return err
+	}
+	if size != d.Size {
+		return fmt.Errorf("blob %s: stored file has %d bytes, descriptor says %d", d.Digest, size, d.Size)
+	}
+	v := newVerifiedWriter(w, d)
+	defer v.stop()
+	if d.Size == 0 {
+		return v.write(nil)
+	}
+	return writeRange(ctx, merkledag.NewSession(ctx, r.dag), nd, 0, d.Size, v.write)
+}
+
+// verifiedWriter passes blocks on while a goroutine hashes them.
+type verifiedWriter struct {
+	w       io.Writer
+	d       v1.Descriptor
+	n       int64
+	blocks  chan []byte
+	summed  chan []byte
+	stopped bool
+}
+
+func newVerifiedWriter(w io.Writer, d v1.Descriptor) *verifiedWriter {
+	v := &verifiedWriter{w: w, d: d, blocks: make(chan []byte, rangeWindow), summed: make(chan []byte, 1)}
+	go func() {
+		h := sha256.New()
+		for b := range v.blocks {
+			h.Write(b)
+		}
+		v.summed <- h.Sum(nil)
+	}()
+	return v
+}
+
+func (v *verifiedWriter) write(b []byte) error {
+	v.n += int64(len(b))
+	if v.n > v.d.Size {
+		return fmt.Errorf("blob %s: more than the %d bytes its descriptor promises", v.d.Digest, v.d.Size)
+	}
+	v.blocks <- b
+	if v.n == v.d.Size {
+		v.stop()
+		if got := fmt.Sprintf("%x", <-v.summed); got != v.d.Digest.Hex {
+			return fmt.Errorf("blob %s: content digest is sha256:%s", v.d.Digest, got)
+		}
+	}
+	_, err := v.w.Write(b)
+	return err
+}
+
+func (v *verifiedWriter) stop() {
+	if !v.stopped {
+		v.stopped = true
+		close(v.blocks)
+	}
+}
+
+// writeRange hands [start, end) of the file under nd to write, in order,
+// a block's worth at a time; offsets are relative to nd's own content.
+func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, end int64, write func([]byte) error) error {
 	if start >= end {
 		return nil
 	}
@@ -66,10 +139,9 @@ func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, en
 		if end > int64(len(data)) {
 			return fmt.Errorf("block %s is shorter than its parent says", nd.Cid())
 		}
-		_, err := w.Write(data[start:end])
-		return err
+		return write(data[start:end])
 	case *merkledag.ProtoNode:
-		return writeProtoRange(ctx, ng, nd, start, end, w)
+		return writeProtoRange(ctx, ng, nd, start, end, write)
 	}
 	return fmt.Errorf("%s is not a UnixFS file block", nd.Cid())
 }
@@ -79,7 +151,7 @@ type childSpan struct {
 	start, end int64 // relative to the child
 }
 
-func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.ProtoNode, start, end int64, w io.Writer) error {
+func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.ProtoNode, start, end int64, write func([]byte) error) error {
 	fsn, err := unixfs.FSNodeFromBytes(nd.Data())
 	if err != nil {
 		return err
@@ -87,7 +159,7 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 	pos := int64(0)
 	if inline := fsn.Data(); len(inline) > 0 {
 		if start < int64(len(inline)) {
-			if _, err := w.Write(inline[start:min(end, int64(len(inline)))]); err != nil {
+			if err := write(inline[start:min(end, int64(len(inline)))]); err != nil {
 				return err
 			}
 		}
@@ -113,7 +185,7 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 			return err
 		}
 		for _, s := range batch {
-			if err := writeRange(ctx, ng, nodes[s.c.KeyString()], s.start, s.end, w); err != nil {
+			if err := writeRange(ctx, ng, nodes[s.c.KeyString()], s.start, s.end, write); err != nil {
 				return err
 			}
 		}

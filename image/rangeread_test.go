@@ -51,7 +51,7 @@ func TestRangeReadsFetchOnlyCoveringBlocks(t *testing.T) {
 	for _, c := range cases {
 		dag.reads.Store(0)
 		var out bytes.Buffer
-		if err := writeRange(ctx, dag, f.node, c.off, c.off+c.n, &out); err != nil {
+		if err := writeRange(ctx, dag, f.node, c.off, c.off+c.n, func(b []byte) error { out.Write(b); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(out.Bytes(), data[c.off:c.off+c.n]) {
@@ -77,6 +77,35 @@ func TestVerifyingReaderRejectsWrongBytes(t *testing.T) {
 	for _, bad := range [][]byte{[]byte("the promised bytez"), []byte("the promised byte"), []byte("the promised bytes!")} {
 		if err := read(bad); err == nil || !strings.Contains(err.Error(), d.Digest.String()) {
 			t.Fatalf("%q passed as %s: %v", bad, d.Digest, err)
+		}
+	}
+}
+
+func TestVerifiedWriterHoldsBackTheLastBlock(t *testing.T) {
+	blocks := [][]byte{[]byte("first block "), []byte("second block "), []byte("last")}
+	all := bytes.Join(blocks, nil)
+	good := v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(all))}, Size: int64(len(all))}
+	bad := good
+	bad.Digest.Hex = fmt.Sprintf("%x", sha256.Sum256([]byte("something else")))
+	for _, c := range []struct {
+		d    v1.Descriptor
+		fail bool
+	}{{good, false}, {bad, true}} {
+		var out bytes.Buffer
+		v := newVerifiedWriter(&out, c.d)
+		var err error
+		for _, b := range blocks {
+			if err = v.write(b); err != nil {
+				break
+			}
+		}
+		v.stop()
+		if c.fail {
+			if err == nil || out.Len() == len(all) {
+				t.Fatalf("bad digest: err %v, %d of %d bytes passed", err, out.Len(), len(all))
+			}
+		} else if err != nil || !bytes.Equal(out.Bytes(), all) {
+			t.Fatalf("good digest: err %v, got %q", err, out.Bytes())
 		}
 	}
 }

@@ -181,22 +181,28 @@ type verifyingReader struct {
 	d v1.Descriptor
 	h hash.Hash
 	n int64
+	// checked is set once the digest has been compared.
+	checked bool
 }
 
+// Read checks the digest as soon as the promised size is reached, before
+// handing over those last bytes: a reader never gets the whole of a blob
+// that is not what its descriptor says.
 func (v *verifyingReader) Read(p []byte) (int, error) {
 	n, err := v.r.Read(p)
 	v.h.Write(p[:n])
 	v.n += int64(n)
 	if v.n > v.d.Size {
-		return n, fmt.Errorf("blob %s: more than the %d bytes its descriptor promises", v.d.Digest, v.d.Size)
+		return 0, fmt.Errorf("blob %s: more than the %d bytes its descriptor promises", v.d.Digest, v.d.Size)
 	}
-	if err == io.EOF {
-		if v.n != v.d.Size {
-			return n, fmt.Errorf("blob %s: %d bytes, descriptor says %d", v.d.Digest, v.n, v.d.Size)
-		}
+	if v.n == v.d.Size && !v.checked {
+		v.checked = true
 		if got := fmt.Sprintf("%x", v.h.Sum(nil)); got != v.d.Digest.Hex {
-			return n, fmt.Errorf("blob %s: content digest is sha256:%s", v.d.Digest, got)
+			return 0, fmt.Errorf("blob %s: content digest is sha256:%s", v.d.Digest, got)
 		}
+	}
+	if err == io.EOF && v.n != v.d.Size {
+		return n, fmt.Errorf("blob %s: %d bytes, descriptor says %d", v.d.Digest, v.n, v.d.Size)
 	}
 	return n, err
 }

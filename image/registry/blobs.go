@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,7 +46,7 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 	if partial {
 		err = root.WriteBlobRange(ctx, d, start, end-start, w)
 	} else {
-		err = streamVerified(w, r, root, v1.Descriptor{Digest: d, Size: size})
+		err = root.WriteBlob(ctx, v1.Descriptor{Digest: d, Size: size}, w)
 	}
 	if err != nil {
 		// The status is sent: the only honest signal left is to cut the
@@ -55,16 +54,6 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 		panic(http.ErrAbortHandler)
 	}
 	return nil
-}
-
-func streamVerified(w io.Writer, r *http.Request, root *image.Root, d v1.Descriptor) error {
-	rc, err := root.OpenBlob(r.Context(), d)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(w, rc)
-	return err
 }
 
 // parseRange reads a single "bytes=" range against size, returning the
