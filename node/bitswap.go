@@ -28,10 +28,13 @@ func newBitswap(ctx context.Context, h host.Host, r contentRouter, repo *store.R
 	)
 }
 
-// Stats counts what a node fetched from peers.
+// Stats counts what a node fetched from peers and served to them.
 type Stats struct {
 	Blocks int64
 	Bytes  int64
+	// SentBlocks and SentBytes count blocks served to peers.
+	SentBlocks int64
+	SentBytes  int64
 	// PeerBytes is bytes received per peer.
 	PeerBytes map[peer.ID]int64
 }
@@ -69,7 +72,18 @@ func (t *tally) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
 }
 
 // MessageSent implements bitswap's tracer.Tracer.
-func (t *tally) MessageSent(peer.ID, bsmsg.BitSwapMessage) {}
+func (t *tally) MessageSent(_ peer.ID, msg bsmsg.BitSwapMessage) {
+	blks := msg.Blocks()
+	if len(blks) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, b := range blks {
+		t.stats.SentBlocks++
+		t.stats.SentBytes += int64(len(b.RawData()))
+	}
+}
 
 // Stats returns what the node has fetched from peers since it started.
 func (n *Node) Stats() Stats {
