@@ -53,6 +53,7 @@ and moves them between machines over libp2p and bitswap.
 			verifyCommand(),
 			peersCommand(),
 			swarmKeyCommand(),
+			completionCommand(),
 			versionCommand(),
 		},
 		HideVersion:          true,
