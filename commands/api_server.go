@@ -41,7 +41,7 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 		ln.Close()
 		return nil, err
 	}
-	s := &apiServer{b: b, ln: ln}
+	s := &apiServer{b: b, ln: ownerOnly{Listener: ln, logf: b.logf}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /push", s.push)
 	mux.HandleFunc("POST /pull", s.pull)
