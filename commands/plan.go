@@ -201,6 +201,6 @@ func (b *localBackend) resolveError(ctx context.Context, root cid.Cid, n *node.N
 	if k := b.nodeOpts.SwarmKey; k != nil {
 		hint = fmt.Sprintf("; this node is in the private network with swarm key fingerprint %s, and peers without that key cannot connect", k.Fingerprint)
 	}
-	return fmt.Errorf("no peer provided %s within %s (tried %s; %s, %d providers found%s)",
+	return fmt.Errorf("%s: no peer provided it within %s (tried %s; %s, %d providers found%s)",
 		root, req.Timeout, strings.Join(tried, ", "), peerCounts(n), w.providers.Load(), hint)
 }
