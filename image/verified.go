@@ -1,9 +1,9 @@
 package image
 
 import (
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ipfs/go-cid"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // verifiedBlobs remembers which blob files this process has already read
