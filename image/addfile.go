@@ -49,7 +49,7 @@ func addFileWith(ctx context.Context, dag ipld.DAGService, r io.Reader, layout f
 		CidBuilder: Profile.CidBuilder(),
 		Dagserv:    batchingDAG{DAGService: dag, batch: batch},
 	}
-	db, err := params.New(chunk.NewSizeSplitter(io.TeeReader(r, h), layout.chunkSize))
+	db, err := params.New(chunk.NewSizeSplitter(io.TeeReader(ctxReader{ctx, r}, h), layout.chunkSize))
 	if err != nil {
 		return addedFile{}, err
 	}
@@ -81,6 +81,19 @@ func (f addedFile) verify(d v1.Descriptor) error {
 		return fmt.Errorf("blob %s: content digest is %s (corrupt blob)", d.Digest, f.digest)
 	}
 	return nil
+}
+
+// ctxReader stops a long import when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 type hashCounter struct {

@@ -79,6 +79,11 @@ func readArchive(ctx context.Context, dag ipld.DAGService, r io.Reader) (*archiv
 		if err != nil {
 			return nil, err
 		}
+		if isSparse(hdr) {
+			// Holes expand to zeros with nothing in the stream: a few
+			// bytes of archive could claim terabytes.
+			return nil, fmt.Errorf("archive entry %s is a sparse file, which image archives never contain", name)
+		}
 		switch hdr.Typeflag {
 		case tar.TypeReg:
 			f, err := addFile(ctx, dag, tr)
@@ -105,6 +110,18 @@ func readArchive(ctx context.Context, dag ipld.DAGService, r io.Reader) (*archiv
 		}
 	}
 	return a, nil
+}
+
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // entryName cleans an archive path and refuses one that leaves the archive.
