@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"hash"
 	"io"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -42,7 +41,8 @@ func addFile(ctx context.Context, dag ipld.DAGService, r io.Reader) (addedFile, 
 // balanced, as every format imgp2p writes.
 func addFileWith(ctx context.Context, dag ipld.DAGService, r io.Reader, layout fileLayout) (addedFile, error) {
 	batch := ipld.NewBatch(ctx, dag)
-	h := &hashCounter{h: sha256.New()}
+	h := newAsyncHasher()
+	defer h.stop()
 	params := helpers.DagBuilderParams{
 		Maxlinks:   layout.maxLinks,
 		RawLeaves:  true,
@@ -60,10 +60,11 @@ func addFileWith(ctx context.Context, dag ipld.DAGService, r io.Reader, layout f
 	if err := batch.Commit(); err != nil {
 		return addedFile{}, fmt.Errorf("store blocks: %w", err)
 	}
+	sum, n := h.sum()
 	return addedFile{
 		node:   nd,
-		digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.h.Sum(nil))},
-		size:   h.n,
+		digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sum)},
+		size:   n,
 	}, nil
 }
 
@@ -96,14 +97,47 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-type hashCounter struct {
-	h hash.Hash
-	n int64
+// asyncHasher computes a blob's digest on another core while the DAG
+// builder hashes and stores its chunks: every byte must be hashed twice
+// (once for the OCI digest, once for its block's CID), and on two cores
+// the two need not wait for each other.
+type asyncHasher struct {
+	n       int64
+	chunks  chan []byte
+	done    chan []byte
+	stopped bool
 }
 
-func (c *hashCounter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return c.h.Write(p)
+func newAsyncHasher() *asyncHasher {
+	a := &asyncHasher{chunks: make(chan []byte, 8), done: make(chan []byte, 1)}
+	go func() {
+		h := sha256.New()
+		for c := range a.chunks {
+			h.Write(c)
+		}
+		a.done <- h.Sum(nil)
+	}()
+	return a
+}
+
+// Write keeps a copy: the reader's buffer is reused once Write returns.
+func (a *asyncHasher) Write(p []byte) (int, error) {
+	a.n += int64(len(p))
+	a.chunks <- append([]byte(nil), p...)
+	return len(p), nil
+}
+
+func (a *asyncHasher) stop() {
+	if !a.stopped {
+		a.stopped = true
+		close(a.chunks)
+	}
+}
+
+// sum waits for the digest of everything written.
+func (a *asyncHasher) sum() ([]byte, int64) {
+	a.stop()
+	return <-a.done, a.n
 }
 
 // batchingDAG sends the builder's writes through a batch, so blocks reach
