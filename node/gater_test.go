@@ -2,7 +2,10 @@ package node
 
 import (
 	"testing"
+	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -29,7 +32,7 @@ func TestLANGaterAllowsOnlyLocalAddresses(t *testing.T) {
 		"/ip4/10.0.0.1/tcp/4001/p2p-circuit":                   false,
 		"/ip4/8.8.8.8/tcp/4001/p2p-circuit/ip4/10.0.0.1/tcp/1": false,
 	}
-	g := lanGater{}
+	g := gater{lanOnly: true}
 	for s, want := range cases {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
@@ -48,3 +51,20 @@ type conn struct{ remote ma.Multiaddr }
 
 func (c conn) LocalMultiaddr() ma.Multiaddr  { return c.remote }
 func (c conn) RemoteMultiaddr() ma.Multiaddr { return c.remote }
+
+func TestGaterRefusesBannedPeers(t *testing.T) {
+	const liar, honest = peer.ID("liar"), peer.ID("honest")
+	g := gater{banned: newBanList()}
+	g.banned.add(liar)
+	a, _ := ma.NewMultiaddr("/ip4/127.0.0.1/tcp/4001")
+	if g.InterceptPeerDial(liar) || g.InterceptAddrDial(liar, a) || g.InterceptSecured(network.DirInbound, liar, conn{a}) {
+		t.Error("a banned peer may still connect")
+	}
+	if !g.InterceptPeerDial(honest) || !g.InterceptAddrDial(honest, a) || !g.InterceptSecured(network.DirInbound, honest, conn{a}) {
+		t.Error("an honest peer is refused")
+	}
+	g.banned.until[liar] = time.Now().Add(-time.Second)
+	if !g.InterceptPeerDial(liar) {
+		t.Error("a ban does not expire")
+	}
+}

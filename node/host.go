@@ -13,7 +13,7 @@ import (
 	"github.com/imgp2p/imgp2p/store"
 )
 
-func newHost(repo *store.Repo, opts Options) (host.Host, error) {
+func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error) {
 	if opts.SwarmKey == nil && pnet.ForcePrivateNetwork {
 		return nil, fmt.Errorf("%s=1 requires a private network, but there is no swarm key (put one at %s/%s or pass --swarm-key)", pnet.EnvKey, repo.Path, SwarmKeyFile)
 	}
@@ -26,9 +26,7 @@ func newHost(repo *store.Repo, opts Options) (host.Host, error) {
 		libp2p.Identity(repo.Identity),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(opts.UserAgent),
-	}
-	if opts.Mode == ModeLAN {
-		hostOpts = append(hostOpts, libp2p.ConnectionGater(lanGater{}))
+		libp2p.ConnectionGater(gater{lanOnly: opts.Mode == ModeLAN, banned: banned}),
 	}
 	if opts.SwarmKey != nil {
 		// QUIC, WebTransport and WebRTC cannot run over a pre-shared key:

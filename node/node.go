@@ -67,6 +67,7 @@ type Node struct {
 	exchange exchange.Interface
 	tally    *tally
 	sources  *peerSources
+	banned   *banList
 	keeper   *peerKeeper
 	mdns     *mdnsDiscovery
 	logf     func(string, ...any)
@@ -93,7 +94,7 @@ func New(ctx context.Context, repo *store.Repo, opts Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
-	n.DAGService = merkledag.NewDAGService(blockservice.New(repo.Blocks, n.exchange))
+	n.DAGService = merkledag.NewDAGService(blockservice.New(countingBlockstore{repo.Blocks, n.tally}, n.exchange))
 	return n, nil
 }
 
@@ -111,13 +112,14 @@ func (n *Node) startNetwork(opts Options) error {
 			n.logf("warning: %s", opts.SwarmKey.Warning)
 		}
 	}
-	if n.Host, err = newHost(n.Repo, opts); err != nil {
+	n.banned = newBanList()
+	if n.Host, err = newHost(n.Repo, opts, n.banned); err != nil {
 		return err
 	}
 	if n.router, err = newRouter(n.Host, n.Repo, opts); err != nil {
 		return err
 	}
-	n.Bitswap = newBitswap(n.ctx, n.Host, n.router, n.Repo, n.tally)
+	n.Bitswap = newBitswap(n.ctx, n.Host, n.router, n.Repo, n.tally, n.banLiar)
 	n.exchange = n.Bitswap
 	n.keeper = keepConnected(n.ctx, n.Host, peers, n.sources)
 	if opts.MDNS {
@@ -137,6 +139,19 @@ func (n *Node) startMDNS() {
 		return
 	}
 	n.mdns = d
+}
+
+// banLiar refuses a peer that sent blocks it was not asked for (wrong
+// bytes for a wanted CID look exactly like that) and drops its
+// connections, so sessions waiting on it ask honest peers instead.
+func (n *Node) banLiar(p peer.ID) {
+	if n.banned.has(p) {
+		return
+	}
+	n.banned.add(p)
+	n.logf("warning: peer %s sent blocks it was not asked for (wrong data?); disconnected and refused for %s", p, banDuration)
+	// Not inline: this runs on the liar's own stream handler.
+	go n.Host.Network().ClosePeer(p)
 }
 
 // Online reports whether the node can fetch from peers.

@@ -102,3 +102,25 @@ func (n *Node) Connect(ctx context.Context, addrs []string) error {
 	}
 	return fmt.Errorf("could not reach any of %v: %w", addrs, errors.Join(errs...))
 }
+
+// Redial drops every connection and dials the same peers again. It is
+// the cure for a bitswap exchange that has stopped moving: both sides
+// forget their per-peer want state on disconnect (a want one side thinks
+// is pending and the other has dropped is never sent again otherwise), and
+// the wantlist is sent afresh on reconnect.
+func (n *Node) Redial(ctx context.Context) {
+	if n.Host == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, p := range n.Host.Network().Peers() {
+		info := n.Host.Peerstore().PeerInfo(p)
+		_ = n.Host.Network().ClosePeer(p)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = n.Host.Connect(ctx, info)
+		}()
+	}
+	wg.Wait()
+}

@@ -125,6 +125,9 @@ var flushMarker = []byte("/imgp2p/gc/flush")
 // deletions sit), compact the tree, then rewrite value-log files until
 // none is worth rewriting.
 func (r *Repo) reclaim() error {
+	if err := r.sealHeadValueLog(); err != nil {
+		return err
+	}
 	err := r.Datastore.DB.Update(func(txn *badger.Txn) error { return txn.Set(flushMarker, nil) })
 	if err != nil {
 		return fmt.Errorf("flush datastore: %w", err)

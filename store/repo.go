@@ -102,12 +102,16 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		return err
 	}
 	dsDir := filepath.Join(r.Path, "datastore")
+	if err := checkOpenSpace(r.Path); err != nil {
+		return err
+	}
 	r.Datastore, err = badgerds.NewDatastore(dsDir, badgerOptions())
 	if err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
 	}
-	bs := &trimmingBlockstore{Blockstore: blockstore.NewBlockstore(r.Datastore), dir: dsDir}
-	r.Blocks = blockstore.NewGCBlockstore(bs, blockstore.NewGCLocker())
+	var bs blockstore.Blockstore = &trimmingBlockstore{Blockstore: blockstore.NewBlockstore(r.Datastore), dir: dsDir}
+	bs = &spaceGuardBlockstore{Blockstore: bs, dir: dsDir}
+	r.Blocks = blockstore.NewGCBlockstore(newHashingBlockstore(bs), blockstore.NewGCLocker())
 	r.Pins, err = dspinner.New(ctx, r.Datastore, r.OfflineDAG())
 	if err != nil {
 		return fmt.Errorf("load pins: %w", err)
