@@ -81,7 +81,7 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 	g.Go(api.serve)
 	stops := []func(context.Context) error{api.shutdown}
 	var m *metrics
-	if addr := c.String("metrics"); addr != "" && n.Online() {
+	if addr := c.String("metrics"); addr != "" {
 		m = newMetrics(n)
 		if err := m.listen(addr); err != nil {
 			api.shutdown(ctx)

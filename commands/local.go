@@ -117,6 +117,11 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 		return pullSummary{}, err
 	}
 	defer p.close()
+	if p.node != nil && req.Timeout > 0 {
+		var stop func()
+		w, ctx, stop = watchStalls(ctx, w, p.node, req.Timeout, b.logf)
+		defer stop()
+	}
 	switch req.Format {
 	case formatDocker:
 		err = p.export.WriteDockerArchive(ctx, w, req.Tags)
@@ -126,6 +131,9 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 		err = fmt.Errorf("unknown format %q", req.Format)
 	}
 	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+			err = cause
+		}
 		return pullSummary{}, fmt.Errorf("pull %s: %w", root, err)
 	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {

@@ -158,7 +158,11 @@ func (b *localBackend) resolve(ctx context.Context, n *node.Node, root cid.Cid, 
 	if p.export, err = r.Plan(ctx, opts); err != nil {
 		return nil, err
 	}
-	return p.export.BlobCIDs(ctx)
+	blobs, err := p.export.BlobCIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(r.LayoutFiles(), blobs...), nil
 }
 
 // onlineNode returns the daemon's node, or starts a short-lived one (that

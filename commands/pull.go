@@ -41,7 +41,7 @@ the repo. A one-line summary goes to stderr.
 			&cli.StringSliceFlag{Name: "tag", Usage: "name the image `NAME:TAG` in a docker-archive (repeatable)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial this peer `MULTIADDR` (ending in /p2p/ID) for blocks (repeatable)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors on stderr (no progress, no summary)"},
-			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up if the image cannot be found for this long"},
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up if the image cannot be found, or no data arrives, for this long"},
 		}, networkFlags()...),
 		Action: runPull,
 	}

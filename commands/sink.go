@@ -42,7 +42,8 @@ type fileSink struct {
 }
 
 func newFileSink(target string) (*fileSink, error) {
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".partial-*")
+	sweepPartials(target)
+	f, err := os.CreateTemp(filepath.Dir(target), partialPattern(target))
 	if err != nil {
 		return nil, fmt.Errorf("create output: %w", err)
 	}
@@ -82,7 +83,8 @@ func newDirSink(target string) (*dirSink, error) {
 	if entries, err := os.ReadDir(target); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("output directory %s exists and is not empty", target)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(target)), "."+filepath.Base(target)+".partial-*")
+	sweepPartials(target)
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(target)), partialPattern(target))
 	if err != nil {
 		return nil, fmt.Errorf("create output: %w", err)
 	}

@@ -27,10 +27,14 @@ type Root struct {
 	dag ipld.DAGService
 	// getter reads blob contents through one session, so peers found for
 	// one blob are asked first for the next.
-	getter   ipld.NodeGetter
-	blobs    blobIndex
-	rawIndex []byte
-	index    *v1.IndexManifest
+	getter ipld.NodeGetter
+	blobs  blobIndex
+	// layoutFiles are the root's own files other than blobs (oci-layout,
+	// index.json): a pull fetches them too, so the root it leaves in the
+	// repo is whole and verifiable.
+	layoutFiles []cid.Cid
+	rawIndex    []byte
+	index       *v1.IndexManifest
 }
 
 // Open reads an image root: imgp2p's layout directory, or a nerdctl
@@ -62,11 +66,24 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 		return nil, notImage("index.json does not parse: " + err.Error())
 	}
 	blobs, err := subdir(ctx, dag, dir, blobsDir, algorithmDir)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, uio.ErrNotADir) {
 		return nil, notImage("it has no blobs/sha256 directory")
 	}
-	return &Root{CID: c, dag: dag, blobs: dirBlobs{blobs}, rawIndex: rawIndex, index: index}, nil
+	if err != nil {
+		// Typically a block not held locally: the caller may go online.
+		return nil, fmt.Errorf("%s: blobs/sha256: %w", c, err)
+	}
+	var files []cid.Cid
+	for _, l := range nd.Links() {
+		if l.Name != blobsDir {
+			files = append(files, l.Cid)
+		}
+	}
+	return &Root{CID: c, dag: dag, blobs: dirBlobs{blobs}, layoutFiles: files, rawIndex: rawIndex, index: index}, nil
 }
+
+// LayoutFiles lists the CIDs of the root's files other than its blobs.
+func (r *Root) LayoutFiles() []cid.Cid { return r.layoutFiles }
 
 // blobIndex finds a root's blob files by digest.
 type blobIndex interface {
@@ -190,6 +207,9 @@ type verifyingReader struct {
 // that is not what its descriptor says.
 func (v *verifyingReader) Read(p []byte) (int, error) {
 	n, err := v.r.Read(p)
+	if err != nil && err != io.EOF {
+		return n, fmt.Errorf("blob %s: %w", v.d.Digest, err)
+	}
 	v.h.Write(p[:n])
 	v.n += int64(n)
 	if v.n > v.d.Size {

@@ -39,21 +39,49 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 		status = http.StatusPartialContent
 		hdr.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, size))
 	}
-	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
 		return nil
 	}
+	// The status goes out with the first byte, once that byte is known
+	// good: a blob that fails before then (damaged on disk, unreachable)
+	// gets an error response rather than a 200 and a cut connection.
+	lw := &lazyStatus{w: w, status: status}
 	if partial {
-		err = root.WriteBlobRange(ctx, d, start, end-start, w)
+		err = root.WriteBlobRange(ctx, d, start, end-start, lw)
 	} else {
-		err = root.WriteBlob(ctx, v1.Descriptor{Digest: d, Size: size}, w)
+		err = root.WriteBlob(ctx, v1.Descriptor{Digest: d, Size: size}, lw)
 	}
-	if err != nil {
+	switch {
+	case err != nil && !lw.sent:
+		hdr.Del("Content-Length")
+		hdr.Del("Content-Range")
+		hdr.Del("Docker-Content-Digest")
+		hdr.Del("Etag")
+		return errorf(http.StatusInternalServerError, codeBlobUnknown, fmt.Sprintf("blob %s cannot be served: %v", d, err))
+	case err != nil:
 		// The status is sent: the only honest signal left is to cut the
 		// connection, so the client sees a short body, never a wrong one.
 		panic(http.ErrAbortHandler)
+	case !lw.sent:
+		w.WriteHeader(status) // an empty body
 	}
 	return nil
+}
+
+// lazyStatus sends the response status just before the first body byte.
+type lazyStatus struct {
+	w      http.ResponseWriter
+	status int
+	sent   bool
+}
+
+func (l *lazyStatus) Write(p []byte) (int, error) {
+	if !l.sent {
+		l.sent = true
+		l.w.WriteHeader(l.status)
+	}
+	return l.w.Write(p)
 }
 
 // parseRange reads a single "bytes=" range against size, returning the

@@ -1,0 +1,77 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/imgp2p/imgp2p/node"
+)
+
+// stallWatch ends a pull that has stopped moving: no block arrived from
+// any peer and nothing was written for the whole --timeout. Before giving
+// up it redials the peers, now and then: bitswap can lose track of a want
+// (seen after garbage collection removed blocks a peer had sent before),
+// and a fresh connection restarts the exchange. Time spent
+// blocked in a write does not count; a slow reader (docker load) is not a
+// stall.
+type stallWatch struct {
+	w       io.Writer
+	written atomic.Int64
+	writing atomic.Bool
+}
+
+func (s *stallWatch) Write(p []byte) (int, error) {
+	s.writing.Store(true)
+	defer s.writing.Store(false)
+	n, err := s.w.Write(p)
+	s.written.Add(int64(n))
+	return n, err
+}
+
+// watchStalls returns a writer to write the pull through and a context
+// that is cancelled, with an error saying why, once the pull stalls for
+// limit. stop ends the watch.
+func watchStalls(ctx context.Context, w io.Writer, n *node.Node, limit time.Duration, logf func(string, ...any)) (io.Writer, context.Context, func()) {
+	s := &stallWatch{w: w}
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(min(time.Second, limit/4))
+		defer tick.Stop()
+		lastWritten, lastFetched, since := int64(-1), int64(-1), time.Now()
+		redialEvery := min(max(limit/4, 2*time.Second), 15*time.Second)
+		nextRedial := redialEvery
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				written, fetched := s.written.Load(), n.Stats().Bytes
+				if written != lastWritten || fetched != lastFetched || s.writing.Load() {
+					lastWritten, lastFetched, since = written, fetched, now
+					nextRedial = redialEvery
+					continue
+				}
+				idle := now.Sub(since)
+				if idle >= limit {
+					cancel(fmt.Errorf("stalled: no block arrived from any of %d connected peer(s) for %s (--timeout)", len(n.ConnectedPeers()), limit))
+					return
+				}
+				if idle >= nextRedial {
+					logf("no data for %s: reconnecting to peers", idle.Round(time.Second))
+					n.Redial(ctx)
+					nextRedial += redialEvery
+				}
+			}
+		}
+	}()
+	return s, ctx, func() { close(done); cancel(nil) }
+}
