@@ -1,217 +1,161 @@
-// Command bench measures imgp2p's core paths on this machine and prints a
-// markdown table, each figure next to a baseline measured in the same run:
+// Command bench measures imgp2p against baselines measured in the same run
+// on the same bytes, and prints markdown tables (stdout; progress goes to
+// stderr). It needs root (network namespaces, tc) and runs every process
+// in namespaces it makes and deletes, so nothing leaves the machine.
 //
-//	go run ./e2e/cmd/bench                 # 1 GiB image in 4 layers
-//	go run ./e2e/cmd/bench -mib 256 -layers 2
+//	go run ./e2e/cmd/bench                                  # everything, full size
+//	go run ./e2e/cmd/bench -mib 256 -fanout-mib 64 -fanout-n 1,2,4 -rss-mib 512
+//	go run ./e2e/cmd/bench -sections fanout -fanout-n 1,8
 //
-// Rows: sha256 over the layout's blobs (the limit for push), push of the
-// layout, pull of it from a daemon on loopback to /dev/null, and a pull
-// with every block already local; peak RSS of push and of both pulls. All
-// nodes listen on 127.0.0.1 with mDNS off, so nothing leaves loopback.
+// Sections (-sections, comma-separated):
+//
+//	push    imgp2p push of a layout vs sha256 of its blobs and Kubo's ipfs add -r
+//	pull    pull from one loopback peer vs Kubo→Kubo and crane pull from a registry
+//	fanout  a seeder and N pullers on shaped links vs N crane pulls from one registry
+//	rss     peak RSS of push, pull and an idle daemon on a bigger image, vs Kubo and crane
+//
+// push and pull share one run at -mib; rss runs the same scenario at
+// -rss-mib. See README.md in this directory.
 package main
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 )
 
+var devNull *os.File
+
 func main() {
-	mib := flag.Int("mib", 1024, "image size in MiB")
-	layers := flag.Int("layers", 4, "number of layers")
+	mib := flag.Int("mib", 1024, "image size in MiB for the push and pull sections")
+	layers := flag.Int("layers", 4, "number of layers of every image")
+	rssMiB := flag.Int("rss-mib", 2048, "image size in MiB for the rss section")
+	fanoutMiB := flag.Int("fanout-mib", 192, "image size in MiB for the fan-out section")
+	fanoutN := flag.String("fanout-n", "1,2,4,8", "numbers of pullers in the fan-out section, in order")
+	mbit := flag.Int("mbit", 100, "fan-out link rate in Mbit/s (each direction of each host's link)")
+	meshWait := flag.Duration("mesh-wait", time.Minute, "how long fan-out daemons may take to find each other by mDNS")
+	sections := flag.String("sections", "push,pull,fanout,rss", "sections to run: push, pull, fanout, rss")
+	reps := flag.Int("reps", 3, "runs of each timed operation in the push and pull sections (the median counts)")
+	idle := flag.Duration("idle", 10*time.Second, "how long an idle daemon is watched")
+	kuboFetch := flag.String("kubo-fetch", kuboPin, "how the Kubo→Kubo baseline fetches the DAG: pin (ipfs pin add) or export (ipfs dag export >/dev/null)")
 	bin := flag.String("bin", "", "imgp2p binary (default: build one)")
-	generate := flag.String("generate", "", "internal: write the layout to this directory and exit")
+	kubo := flag.String("kubo", "", "Kubo ipfs binary (default: $IMGP2P_E2E_KUBO, else build e2e/kubo)")
+	crane := flag.String("crane", "", "crane binary (default: crane in PATH or GOPATH/bin, else go install it)")
+	keep := flag.Bool("keep", false, "keep the work directory (repos, logs) for inspection")
 	flag.Parse()
-	if *generate != "" {
-		writeLayout(*generate, *mib, *layers)
-		return
+
+	want := map[string]bool{}
+	for _, s := range strings.Split(*sections, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "push", "pull", "fanout", "rss":
+			want[s] = true
+		default:
+			fmt.Fprintf(os.Stderr, "bench: unknown section %q (want push, pull, fanout, rss)\n", s)
+			os.Exit(2)
+		}
 	}
+	var ns []int
+	for _, s := range strings.Split(*fanoutN, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -fanout-n: %q is not a number of pullers\n", s)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	if *kuboFetch != kuboPin && *kuboFetch != kuboExport {
+		fmt.Fprintf(os.Stderr, "bench: -kubo-fetch %q: want %s or %s\n", *kuboFetch, kuboPin, kuboExport)
+		os.Exit(2)
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "bench: needs root: every process runs in network namespaces it makes (and fan-out shapes links with tc)")
+		os.Exit(2)
+	}
+
+	trapSignals()
 	work, err := os.MkdirTemp("", "imgp2p-bench-")
-	check(err)
-	defer os.RemoveAll(work)
-	if *bin == "" {
-		*bin = filepath.Join(work, "imgp2p")
-		run(exec.Command("go", "build", "-o", *bin, "github.com/imgp2p/imgp2p"), "CGO_ENABLED=0")
+	check(err, "making the work directory")
+	live.Lock()
+	live.work, live.keep = work, *keep
+	live.Unlock()
+	logDir = filepath.Join(work, "logs")
+	check(os.Mkdir(logDir, 0o755), "making the log directory")
+	devNull, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	check(err, "opening /dev/null")
+
+	t := findTools(work, *bin, *kubo, *crane)
+	prefix := fmt.Sprintf("imgp2p-bench-%d", os.Getpid())
+	out := os.Stdout
+	fmt.Fprintf(out, "# imgp2p bench, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(out, "%s at `%s`; Kubo %s; crane %s; %s, %d CPUs, %s; load average at start %s.\n\n",
+		t.imgp2pVersion, t.commit, t.kuboVersion, t.craneVersion, kernel(), runtime.NumCPU(), memTotal(), loadAvg())
+
+	began := time.Now()
+	took := func(what string) {
+		progress("%s took %v", what, time.Since(began).Round(time.Second))
+		began = time.Now()
 	}
-	dir := filepath.Join(work, "layout")
-	// Generated in a child process: Linux carries a process's peak RSS
-	// across exec, so this process must stay small for the children's
-	// figures to be their own.
-	self, err := os.Executable()
-	check(err)
-	run(exec.Command(self, "-mib", fmt.Sprint(*mib), "-layers", fmt.Sprint(*layers), "-generate", dir))
-	size := blobBytes(dir)
-
-	shaTime := timeSHA256(dir)
-	b := bencher{bin: *bin, work: work}
-	push := b.imgp2p(nil, "a", "push", dir)
-	cid := strings.TrimSpace(push.stdout)
-
-	daemon := b.start("a", "daemon", "--listen", "/ip4/127.0.0.1/tcp/0", "--mdns=false")
-	defer daemon.Process.Signal(os.Interrupt)
-	addr := b.waitAddr("a")
-	pull := b.imgp2p(io.Discard, "b", "pull", "--mdns=false", "--peer", addr, cid)
-	local := b.imgp2p(io.Discard, "b", "pull", "--offline", cid)
-
-	mb := func(d time.Duration) float64 { return float64(size) / d.Seconds() / 1e6 }
-	fmt.Printf("imgp2p bench: %d MiB image in %d layers (%d bytes of blobs)\n\n", *mib, *layers, size)
-	fmt.Println("| measure | time | MB/s | ratio | peak RSS | of which anon | of which file-backed |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	fmt.Printf("| sha256 of the blobs (baseline) | %v | %.0f | 1.00 | | | |\n", shaTime.Round(time.Millisecond), mb(shaTime))
-	row := func(name string, o outcome, ratio float64) {
-		fmt.Printf("| %s | %v | %.0f | %.2f | %d MB | %d MB | %d MB |\n", name, o.elapsed.Round(time.Millisecond), mb(o.elapsed), ratio, o.rssMB, o.anonMB, o.fileMB)
-	}
-	row("push (vs sha256)", push, shaTime.Seconds()/push.elapsed.Seconds())
-	row("pull, all blocks local (baseline)", local, 1)
-	row("pull from a loopback peer (vs local)", pull, local.elapsed.Seconds()/pull.elapsed.Seconds())
-	fmt.Printf("\npull summary: %s", pull.stderr)
-}
-
-func writeLayout(dir string, mib, layers int) {
-	img, err := random.Image(int64(mib)<<20/int64(layers), int64(layers))
-	check(err)
-	p, err := layout.Write(dir, empty.Index)
-	check(err)
-	check(p.AppendImage(img))
-}
-
-func blobBytes(dir string) int64 {
-	var n int64
-	entries, err := os.ReadDir(filepath.Join(dir, "blobs", "sha256"))
-	check(err)
-	for _, e := range entries {
-		info, err := e.Info()
-		check(err)
-		n += info.Size()
-	}
-	return n
-}
-
-// timeSHA256 hashes every blob file: the least work any push must do.
-func timeSHA256(dir string) time.Duration {
-	start := time.Now()
-	entries, err := os.ReadDir(filepath.Join(dir, "blobs", "sha256"))
-	check(err)
-	for _, e := range entries {
-		f, err := os.Open(filepath.Join(dir, "blobs", "sha256", e.Name()))
-		check(err)
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		check(err)
-		f.Close()
-	}
-	return time.Since(start)
-}
-
-type bencher struct{ bin, work string }
-
-type outcome struct {
-	elapsed        time.Duration
-	stdout, stderr string
-	rssMB          int64 // peak RSS as the kernel counts it
-	anonMB, fileMB int64 // sampled peaks of its two parts
-}
-
-func (b bencher) command(repo string, args ...string) *exec.Cmd {
-	cmd := exec.Command(b.bin, append([]string{"--repo", filepath.Join(b.work, repo)}, args...)...)
-	cmd.Env = append(os.Environ(), "IMGP2P_MDNS=false")
-	return cmd
-}
-
-// imgp2p runs one command to completion; stdout goes to out, or is kept.
-func (b bencher) imgp2p(out io.Writer, repo string, args ...string) outcome {
-	cmd := b.command(repo, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if out != nil {
-		cmd.Stdout = out
-	}
-	start := time.Now()
-	check(cmd.Start())
-	peaks := sampleRSS(cmd.Process.Pid)
-	if err := cmd.Wait(); err != nil {
-		log.Fatalf("%v: %v\n%s", cmd.Args, err, stderr.String())
-	}
-	elapsed := time.Since(start)
-	p := <-peaks
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return outcome{elapsed: elapsed, stdout: stdout.String(), stderr: stderr.String(), rssMB: ru.Maxrss / 1024, anonMB: p.anon >> 10, fileMB: p.file >> 10}
-}
-
-type rssPeaks struct{ anon, file int64 } // KiB
-
-// sampleRSS polls /proc/PID/status until the process is gone and reports
-// the peaks of anonymous memory (heap, stacks) and of file-backed pages
-// mapped into the process (badger's mmapped value log: page cache, which
-// the kernel reclaims under pressure, but which peak RSS counts).
-func sampleRSS(pid int) <-chan rssPeaks {
-	out := make(chan rssPeaks, 1)
-	go func() {
-		var p rssPeaks
-		for {
-			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-			if err != nil || bytes.Contains(raw, []byte("State:\tZ")) {
-				out <- p
-				return
-			}
-			for _, line := range strings.Split(string(raw), "\n") {
-				var kib int64
-				if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &kib); err == nil {
-					p.anon = max(p.anon, kib)
-				} else if _, err := fmt.Sscanf(line, "RssFile: %d kB", &kib); err == nil {
-					p.file = max(p.file, kib)
-				}
-			}
-			time.Sleep(20 * time.Millisecond) // sampling interval
+	if want["push"] || want["pull"] {
+		lo := newNetns(prefix + "-lo")
+		r := runTransfer(t, work, lo, transferOpts{mib: *mib, layers: *layers, seed: 1, reps: *reps, idle: *idle, kuboFetch: *kuboFetch})
+		if want["push"] {
+			printPush(out, r)
 		}
-	}()
-	return out
-}
-
-func (b bencher) start(repo string, args ...string) *exec.Cmd {
-	cmd := b.command(repo, args...)
-	cmd.Stderr = os.Stderr
-	check(cmd.Start())
-	return cmd
-}
-
-// waitAddr polls `imgp2p id` until the daemon reports an address.
-func (b bencher) waitAddr(repo string) string {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		out, err := b.command(repo, "id").Output()
-		var id struct{ Addresses []string }
-		if err == nil && json.Unmarshal(out, &id) == nil && len(id.Addresses) > 0 {
-			return id.Addresses[0]
+		if want["pull"] {
+			printPull(out, r)
 		}
-		time.Sleep(100 * time.Millisecond) // polling a condition, bounded by the deadline
+		lo.del()
+		took("push and pull")
 	}
-	log.Fatal("daemon did not come up in 30s")
-	return ""
+	if want["fanout"] {
+		f := runFanout(t, work, prefix, fanoutOpts{mib: *fanoutMiB, layers: *layers, seed: 1000, ns: ns, mbit: *mbit, meshWait: *meshWait})
+		printFanout(out, f)
+		took("fan-out")
+	}
+	if want["rss"] {
+		lo := newNetns(prefix + "-rss")
+		r := runTransfer(t, work, lo, transferOpts{mib: *rssMiB, layers: *layers, seed: 2000, reps: 1, idle: *idle, kuboFetch: *kuboFetch})
+		printMemory(out, r, *idle)
+		lo.del()
+		took("rss")
+	}
+	fmt.Fprintf(out, "Load average at the end: %s (other work on the machine skews every figure).\n", loadAvg())
+	progress("the bench process's own peak RSS: %.0f MB", kibToMB(selfHWM()))
+	cleanup()
 }
 
-func run(cmd *exec.Cmd, env ...string) {
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	check(cmd.Run())
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
-func check(err error) {
+func kernel() string {
+	raw, err := os.ReadFile("/proc/sys/kernel/osrelease")
 	if err != nil {
-		log.Fatal(err)
+		return "linux"
 	}
+	return "linux " + strings.TrimSpace(string(raw))
+}
+
+func memTotal() string {
+	raw, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "? RAM"
+	}
+	var kib int64
+	for _, line := range strings.Split(string(raw), "\n") {
+		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kib); err == nil {
+			break
+		}
+	}
+	return fmt.Sprintf("%.0f GiB RAM", float64(kib)/(1<<20))
 }

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// transfer is one machine's push and pull of one layout, with the
+// baselines measured on the same bytes in the same run: sha256, Kubo's
+// `ipfs add -r`, a Kubo→Kubo transfer and `crane pull` from `crane
+// registry serve`. Every process runs in one loopback-only namespace.
+type transfer struct {
+	layout  testLayout
+	cid     string
+	kuboCID string
+
+	sha     outcome
+	kuboAdd outcome
+	push    outcome
+
+	// imgp2p: daemon A (holding the pushed image) serves a one-shot pull
+	// into fresh repo B, then a pull through running daemon C.
+	idle        outcome // daemon A after the idle window
+	pull        outcome // the one-shot pull process
+	pullSummary string
+	serve       outcome // daemon A once the pull is done
+	daemonPull  outcome // `imgp2p pull` through daemon C: its wall time, C's memory
+	local       outcome // pull with every block local (B, --offline)
+
+	// Kubo: daemon KA (holding the added DAG) serves daemon KB.
+	kuboIdle  outcome // KA after the idle window
+	kuboFetch outcome // the `ipfs` client command's wall time, KB's memory
+	kuboServe outcome // KA once the fetch is done
+	kuboHow   string
+	cranePull outcome
+}
+
+type transferOpts struct {
+	mib, layers int
+	seed        uint64
+	reps        int           // each timed operation runs this often; the median counts
+	idle        time.Duration // how long an idle daemon is watched
+	kuboFetch   string
+}
+
+func runTransfer(t tools, work string, ns *netns, o transferOpts) transfer {
+	dir := func(name string, rep int) string {
+		return filepath.Join(work, fmt.Sprintf("%s-%d-%d", name, o.mib, rep))
+	}
+	var dirs []string
+	fresh := func(name string, rep int) string {
+		d := dir(name, rep)
+		dirs = append(dirs, d)
+		return d
+	}
+	// Repos of earlier repetitions go as soon as they are done with.
+	drop := func(name string, rep int) { os.RemoveAll(dir(name, rep)) }
+	defer func() {
+		for _, d := range dirs {
+			os.RemoveAll(d)
+		}
+	}()
+	var r transfer
+	progress("writing a %d MiB layout in %d layers", o.mib, o.layers)
+	r.layout = writeLayout(fresh("layout", 0), o.mib, o.layers, o.seed)
+	last := o.reps - 1
+
+	progress("sha256 of the blobs")
+	r.sha = median(o.reps, func(int) outcome { return timeSHA256(r.layout) })
+
+	progress("ipfs add -r (offline Kubo repo)")
+	var ka *kuboRepo
+	r.kuboAdd = median(o.reps, func(i int) outcome {
+		ka = newKuboRepo(t.kubo, fresh("kubo-a", i), ns, "kubo-a")
+		o, cid := ka.add(r.layout.dir)
+		r.kuboCID = cid
+		if i < last {
+			drop("kubo-a", i)
+		}
+		return o
+	})
+
+	progress("imgp2p push")
+	var a *imgp2pRepo
+	r.push = median(o.reps, func(i int) outcome {
+		a = newImgp2pRepo(t.imgp2p, fresh("imgp2p-a", i), ns, "imgp2p-a")
+		o, cid := a.push(r.layout.dir)
+		r.cid = cid
+		if i < last {
+			drop("imgp2p-a", i)
+		}
+		return o
+	})
+	if r.cid != r.kuboCID {
+		progress("warning: imgp2p push gave %s, ipfs add -r %s: the Kubo→Kubo row moves another DAG", r.cid, r.kuboCID)
+	}
+
+	loopback := []string{"--listen", "/ip4/127.0.0.1/tcp/0", "--mdns=false"}
+	da := a.daemon("/ip4/127.0.0.1/tcp/", loopback...)
+	// A measurement window, not synchronisation: whatever an idle daemon
+	// does in its first seconds (reproviding, DHT upkeep) counts.
+	time.Sleep(o.idle)
+	r.idle = da.now()
+
+	progress("imgp2p pull --peer (one-shot, fresh repo)")
+	var b *imgp2pRepo
+	r.pull = median(o.reps, func(i int) outcome {
+		b = newImgp2pRepo(t.imgp2p, fresh("imgp2p-b", i), ns, "imgp2p-b")
+		cpu0 := da.cpuTime()
+		p := b.startPull(r.cid, "--mdns=false", "--peer", da.Addr)
+		o := p.wait()
+		o.serverCPU = da.cpuTime() - cpu0
+		if i == last {
+			r.pullSummary = summary(p)
+		} else {
+			drop("imgp2p-b", i)
+		}
+		return o
+	})
+	r.serve = da.now()
+
+	progress("imgp2p pull through a running daemon")
+	r.daemonPull = median(o.reps, func(i int) outcome {
+		c := newImgp2pRepo(t.imgp2p, fresh("imgp2p-c", i), ns, "imgp2p-c")
+		dc := c.daemon("/ip4/127.0.0.1/tcp/", append(loopback, "--peer", da.Addr)...)
+		cpu0, cpuC := da.cpuTime(), dc.cpuTime()
+		o := c.startPull(r.cid).wait()
+		// The daemon's figures travel with its pull's.
+		d := dc.now()
+		o.peakMB, o.anonMB, o.fileMB = d.peakMB, d.anonMB, d.fileMB
+		o.cpu += d.cpu - cpuC
+		o.serverCPU = da.cpuTime() - cpu0
+		dc.stop()
+		drop("imgp2p-c", i)
+		return o
+	})
+	da.stop()
+
+	progress("imgp2p pull, every block local")
+	r.local = median(o.reps, func(int) outcome { return b.startPull(r.cid, "--offline").wait() })
+
+	progress("Kubo → Kubo (%s)", o.kuboFetch)
+	dka := ka.daemon()
+	time.Sleep(o.idle) // the idle window again, as for imgp2p's daemon
+	r.kuboIdle = dka.now()
+	r.kuboHow = o.kuboFetch
+	r.kuboFetch = median(o.reps, func(i int) outcome {
+		kb := newKuboRepo(t.kubo, fresh("kubo-b", i), ns, "kubo-b")
+		dkb := kb.daemon()
+		dkb.connect(dka.Addr)
+		cpu0, cpuB := dka.cpuTime(), dkb.cpuTime()
+		o := dkb.fetch(r.kuboCID, r.kuboHow)
+		// What counts is the daemon doing the fetch, not the client.
+		d := dkb.now()
+		o.peakMB, o.anonMB, o.fileMB = d.peakMB, d.anonMB, d.fileMB
+		o.cpu += d.cpu - cpuB
+		o.serverCPU = dka.cpuTime() - cpu0
+		dkb.stop()
+		drop("kubo-b", i)
+		return o
+	})
+	r.kuboServe = dka.now()
+	dka.stop()
+
+	progress("crane pull from crane registry serve")
+	reg := startRegistry(t.crane, ns, "127.0.0.1:5000", fresh("registry", 0), "loop")
+	reg.push(r.layout.dir)
+	r.cranePull = median(o.reps, func(int) outcome {
+		cpu0 := reg.cpuTime()
+		o := run(reg.cranePull(ns, "loop"))
+		o.serverCPU = reg.cpuTime() - cpu0
+		return o
+	})
+	reg.stop()
+	return r
+}
+
+// median runs f reps times and returns the outcome with the median time,
+// noting the fastest and slowest.
+func median(reps int, f func(rep int) outcome) outcome {
+	var all []outcome
+	for i := range max(reps, 1) {
+		all = append(all, f(i))
+	}
+	slices.SortFunc(all, func(a, b outcome) int { return cmp.Compare(a.elapsed, b.elapsed) })
+	m := all[len(all)/2]
+	m.fastest, m.slowest, m.reps = all[0].elapsed, all[len(all)-1].elapsed, len(all)
+	return m
+}
