@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/imgp2p/imgp2p/commands"
@@ -20,10 +21,32 @@ var (
 func main() {
 	commands.Version, commands.Commit = version, commit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv("IMGP2P_CPUPROFILE"))
 	err := commands.NewApp().RunContext(ctx, os.Args)
+	stopProfile()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "imgp2p:", err)
 		os.Exit(1)
+	}
+}
+
+// startProfile writes a CPU profile of the whole run to path, when set:
+// how performance work here starts (go tool pprof imgp2p FILE).
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "imgp2p: IMGP2P_CPUPROFILE:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }

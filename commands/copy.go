@@ -47,7 +47,7 @@ Prints HOST/REPO@DIGEST, and nothing else, on stdout.
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial this peer `MULTIADDR` (ending in /p2p/ID) for blocks (repeatable)"},
 			&cli.DurationFlag{Name: "timeout", Value: defaultTimeout, Usage: "give up if the image cannot be found for this long"},
 		}, networkFlags()...),
-		Action: runCopy,
+		Action: func(c *cli.Context) error { boundMemory(); return runCopy(c) },
 	}
 }
 

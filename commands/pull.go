@@ -43,7 +43,7 @@ the repo. A one-line summary goes to stderr.
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors on stderr (no progress, no summary)"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up if the image cannot be found, or no data arrives, for this long"},
 		}, networkFlags()...),
-		Action: runPull,
+		Action: func(c *cli.Context) error { boundMemory(); return runPull(c) },
 	}
 }
 

@@ -31,6 +31,7 @@ CID, and nothing else, on stdout.
 			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
+			boundMemory()
 			if c.NArg() != 1 {
 				return fmt.Errorf("push takes one SRC (a layout directory, an archive, or - for stdin)")
 			}
