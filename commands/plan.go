@@ -133,17 +133,13 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	during := n.Stats()
 	p.local.Blocks = max(0, p.local.Blocks-(during.Blocks-p.before.Blocks))
 	p.local.Bytes = max(0, p.local.Bytes-(during.Bytes-p.before.Bytes))
-	// Fetch ahead of the writer; the writer reads the same blocks through
-	// bitswap if it catches up, so an error here surfaces there.
-	fetchCtx, stopFetch := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = n.Fetch(fetchCtx, cids)
-	}()
+	// The fetch alone asks peers for blocks; the writer reads through it,
+	// waiting for what has not arrived, so a fetch error surfaces there.
+	fetch := n.StartFetch(ctx, cids)
+	p.export = p.export.ReadingFrom(fetch.DAG())
 	p.stop = func() {
-		stopFetch()
-		<-done
+		fetch.Stop()
+		_ = fetch.Wait()
 		stopNode()
 	}
 	return p, nil

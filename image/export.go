@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
 )
 
 // ExportOptions choose what of a root to write.
@@ -106,6 +107,13 @@ func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
 		}
 	}
 	return e, nil
+}
+
+// ReadingFrom returns the same export reading blob contents from dag.
+func (e *Export) ReadingFrom(dag ipld.DAGService) *Export {
+	c := *e
+	c.root = e.root.ReadingFrom(dag)
+	return &c
 }
 
 // Blobs lists every blob the export writes.

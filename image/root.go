@@ -82,6 +82,14 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	return &Root{CID: c, dag: dag, blobs: dirBlobs{blobs}, layoutFiles: files, rawIndex: rawIndex, index: index}, nil
 }
 
+// ReadingFrom returns the same root reading blob contents from dag, for
+// example one that waits for a fetch in progress.
+func (r *Root) ReadingFrom(dag ipld.DAGService) *Root {
+	c := *r
+	c.dag = dag
+	return &c
+}
+
 // LayoutFiles lists the CIDs of the root's files other than its blobs.
 func (r *Root) LayoutFiles() []cid.Cid { return r.layoutFiles }
 

@@ -4,28 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"golang.org/x/sync/errgroup"
 )
-
-// Fetch pulls the complete DAGs under roots into the repo, two roots at a
-// time in the given order, so that a reader streaming them in that order
-// finds its blocks already local. Offline it does nothing.
-func (n *Node) Fetch(ctx context.Context, roots []cid.Cid) error {
-	if !n.Online() {
-		return nil
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(2)
-	for _, root := range roots {
-		g.Go(func() error {
-			return merkledag.FetchGraph(ctx, root, n.DAGService, merkledag.Concurrency(8))
-		})
-	}
-	return g.Wait()
-}
 
 // Provide announces roots to the DHT in the background: image roots and
 // blob roots, never every chunk, since a session that finds a peer for a

@@ -65,12 +65,15 @@ type Node struct {
 
 	router   contentRouter
 	exchange exchange.Interface
-	tally    *tally
-	sources  *peerSources
-	banned   *banList
-	keeper   *peerKeeper
-	mdns     *mdnsDiscovery
-	logf     func(string, ...any)
+	// store is the repo's blockstore as the network sees it: blocks put
+	// there after arriving from a peer count as fetched.
+	store   countingBlockstore
+	tally   *tally
+	sources *peerSources
+	banned  *banList
+	keeper  *peerKeeper
+	mdns    *mdnsDiscovery
+	logf    func(string, ...any)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -94,7 +97,8 @@ func New(ctx context.Context, repo *store.Repo, opts Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
-	n.DAGService = merkledag.NewDAGService(blockservice.New(countingBlockstore{repo.Blocks, n.tally}, n.exchange))
+	n.store = countingBlockstore{repo.Blocks, n.tally}
+	n.DAGService = merkledag.NewDAGService(blockservice.New(n.store, n.exchange))
 	return n, nil
 }
 

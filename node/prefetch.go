@@ -1,0 +1,328 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/exchange"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	"golang.org/x/sync/errgroup"
+)
+
+// fetchWorkers is how many blocks one fetch has wanted at a time.
+const fetchWorkers = 16
+
+// A Fetch brings whole DAGs into the repo through one bitswap session,
+// and is the only thing that asks peers for their blocks: readers of the
+// same DAGs (the pull's writer) read through DAG, which waits for the fetch
+// and moves the blocks a reader is stuck on to the front of the queue.
+//
+// Apart from those, blocks are fetched in random order. Pullers of the
+// same image then hold different parts of it at any moment and serve each
+// other, instead of all asking the seeder for the same block at once.
+// One asker per block also avoids a bitswap trap: two sessions wanting the
+// same block a moment apart can leave a want that the serving peer drops
+// and the asking peer never repeats.
+type Fetch struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	session exchange.Fetcher
+	n       *Node
+	local   ipld.DAGService // the repo alone, decoding blocks into nodes
+
+	mu       sync.Mutex
+	wake     *sync.Cond
+	urgent   []cid.Cid
+	queue    []cid.Cid
+	walking  bool
+	inflight map[string]bool
+	waiters  map[string][]chan struct{}
+	err      error
+
+	done chan struct{}
+}
+
+// StartFetch starts fetching the complete DAGs under roots; Wait returns
+// when every block is in the repo. Offline, there is nothing to fetch
+// from: readers see what the repo holds, and Wait returns at once.
+func (n *Node) StartFetch(ctx context.Context, roots []cid.Cid) *Fetch {
+	f := &Fetch{
+		n:        n,
+		local:    merkledag.NewDAGService(blockservice.New(n.store, nil)),
+		inflight: map[string]bool{},
+		waiters:  map[string][]chan struct{}{},
+		done:     make(chan struct{}),
+		walking:  true,
+	}
+	f.wake = sync.NewCond(&f.mu)
+	f.ctx, f.cancel = context.WithCancel(ctx)
+	if !n.Online() {
+		f.finish(nil)
+		return f
+	}
+	if sm, ok := n.exchange.(exchange.SessionExchange); ok {
+		f.session = sm.NewSession(f.ctx)
+	} else {
+		f.session = n.exchange
+	}
+	go func() {
+		<-f.ctx.Done()
+		f.finish(f.ctx.Err())
+	}()
+	go f.run(roots)
+	return f
+}
+
+// Fetch brings the complete DAGs under roots into the repo.
+func (n *Node) Fetch(ctx context.Context, roots []cid.Cid) error {
+	f := n.StartFetch(ctx, roots)
+	defer f.Stop()
+	return f.Wait()
+}
+
+// Wait returns once every block is local, or the fetch failed.
+func (f *Fetch) Wait() error {
+	<-f.done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// Stop ends the fetch; blocks already stored stay.
+func (f *Fetch) Stop() { f.cancel() }
+
+// DAG reads the fetched DAGs, waiting for blocks not yet local.
+func (f *Fetch) DAG() ipld.DAGService { return fetchDAG{f} }
+
+func (f *Fetch) run(roots []cid.Cid) {
+	g := new(errgroup.Group)
+	for range fetchWorkers {
+		g.Go(f.work)
+	}
+	leaves, err := f.walk(roots)
+	f.mu.Lock()
+	rand.Shuffle(len(leaves), func(i, j int) { leaves[i], leaves[j] = leaves[j], leaves[i] })
+	f.queue = append(f.queue, leaves...)
+	f.walking = false
+	f.wake.Broadcast()
+	f.mu.Unlock()
+	if err == nil {
+		err = g.Wait()
+	}
+	f.finish(err)
+}
+
+// walk fetches every inner node under roots, a level at a time and
+// several at once, and returns the raw leaves, which hold almost all the
+// bytes.
+func (f *Fetch) walk(roots []cid.Cid) ([]cid.Cid, error) {
+	var leaves []cid.Cid
+	level := roots
+	for len(level) > 0 {
+		var inner []cid.Cid
+		for _, c := range level {
+			if c.Type() == cid.Raw {
+				leaves = append(leaves, c)
+			} else {
+				inner = append(inner, c)
+			}
+		}
+		links := make([][]*ipld.Link, len(inner))
+		g, ctx := errgroup.WithContext(f.ctx)
+		g.SetLimit(8)
+		for i, c := range inner {
+			g.Go(func() error {
+				nd, err := f.get(ctx, c)
+				if err == nil {
+					links[i] = nd.Links()
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		level = nil
+		for _, ls := range links {
+			for _, l := range ls {
+				level = append(level, l.Cid)
+			}
+		}
+	}
+	return leaves, nil
+}
+
+// work fetches queued blocks until none is left.
+func (f *Fetch) work() error {
+	for {
+		c, ok := f.next()
+		if !ok {
+			return nil
+		}
+		err := f.fetchOne(c)
+		f.mu.Lock()
+		delete(f.inflight, c.KeyString())
+		f.mu.Unlock()
+		if err != nil {
+			f.finish(err)
+			return err
+		}
+	}
+}
+
+// next takes the next block to fetch: one a reader waits for first, then
+// the shuffled queue. It reports false when both are empty for good.
+func (f *Fetch) next() (cid.Cid, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		if f.err != nil || f.ctx.Err() != nil {
+			return cid.Undef, false
+		}
+		var c cid.Cid
+		switch {
+		case len(f.urgent) > 0:
+			c, f.urgent = f.urgent[0], f.urgent[1:]
+		case len(f.queue) > 0:
+			c, f.queue = f.queue[0], f.queue[1:]
+		case f.walking:
+			f.wake.Wait()
+			continue
+		default:
+			return cid.Undef, false
+		}
+		if !f.inflight[c.KeyString()] {
+			f.inflight[c.KeyString()] = true
+			return c, true
+		}
+	}
+}
+
+func (f *Fetch) fetchOne(c cid.Cid) error {
+	if has, err := f.n.store.Has(f.ctx, c); err != nil || has {
+		f.arrived(c)
+		return err
+	}
+	blk, err := f.session.GetBlock(f.ctx, c)
+	if err != nil {
+		return err
+	}
+	return f.store(blk)
+}
+
+// store keeps a block and tells bitswap, which serves it to any peer
+// asking, so pullers trade blocks while they pull.
+func (f *Fetch) store(blk blocks.Block) error {
+	if err := f.n.store.Put(f.ctx, blk); err != nil {
+		return err
+	}
+	if err := f.n.exchange.NotifyNewBlocks(f.ctx, blk); err != nil {
+		return err
+	}
+	f.arrived(blk.Cid())
+	return nil
+}
+
+func (f *Fetch) arrived(c cid.Cid) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.waiters[c.KeyString()] {
+		close(ch)
+	}
+	delete(f.waiters, c.KeyString())
+}
+
+func (f *Fetch) finish(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.done:
+		return
+	default:
+	}
+	f.err = err
+	close(f.done)
+	f.wake.Broadcast()
+}
+
+// get returns c's node, from the repo or, once fetched, from a peer: c
+// jumps the queue.
+func (f *Fetch) get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
+	return f.await(ctx, c, f.want(ctx, c))
+}
+
+// want puts c at the front of the queue unless it is local, and returns
+// what closes when it arrives (nil when it is local already).
+func (f *Fetch) want(ctx context.Context, c cid.Cid) chan struct{} {
+	if has, err := f.n.store.Has(ctx, c); err == nil && has {
+		return nil
+	}
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.waiters[c.KeyString()] = append(f.waiters[c.KeyString()], ch)
+	f.urgent = append(f.urgent, c)
+	f.wake.Signal()
+	f.mu.Unlock()
+	return ch
+}
+
+func (f *Fetch) await(ctx context.Context, c cid.Cid, arrived chan struct{}) (ipld.Node, error) {
+	if arrived != nil {
+		// It may have come in between the look and the registration.
+		if has, err := f.n.store.Has(ctx, c); err != nil || !has {
+			select {
+			case <-arrived:
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	nd, err := f.local.Get(ctx, c)
+	if ipld.IsNotFound(err) {
+		if ferr := f.Wait(); ferr != nil && f.ctx.Err() == nil {
+			return nil, ferr
+		}
+	}
+	return nd, err
+}
+
+// fetchDAG is a read-only DAG service over a Fetch.
+type fetchDAG struct{ f *Fetch }
+
+func (d fetchDAG) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) { return d.f.get(ctx, c) }
+
+func (d fetchDAG) GetMany(ctx context.Context, cids []cid.Cid) <-chan *ipld.NodeOption {
+	out := make(chan *ipld.NodeOption, len(cids))
+	// All jump the queue at once; they are handed over in order, as a
+	// reader preloading the next blocks of a file wants them.
+	arrivals := make([]chan struct{}, len(cids))
+	for i, c := range cids {
+		arrivals[i] = d.f.want(ctx, c)
+	}
+	go func() {
+		defer close(out)
+		for i, c := range cids {
+			nd, err := d.f.await(ctx, c, arrivals[i])
+			select {
+			case out <- &ipld.NodeOption{Node: nd, Err: err}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+var errReadOnly = errors.New("a fetch's DAG is read-only")
+
+func (fetchDAG) Add(context.Context, ipld.Node) error        { return errReadOnly }
+func (fetchDAG) AddMany(context.Context, []ipld.Node) error  { return errReadOnly }
+func (fetchDAG) Remove(context.Context, cid.Cid) error       { return errReadOnly }
+func (fetchDAG) RemoveMany(context.Context, []cid.Cid) error { return errReadOnly }

@@ -1,0 +1,98 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/ipfs/boxo/ipld/merkledag"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	mh "github.com/multiformats/go-multihash"
+
+	"github.com/imgp2p/imgp2p/store"
+)
+
+func loopbackNode(t *testing.T, ctx context.Context) *Node {
+	t.Helper()
+	repo, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	n, err := New(ctx, repo, Options{Mode: ModeLAN, Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// A fetch brings a whole DAG from a peer while a reader walks it in order:
+// the reader gets every block with the right bytes, and afterwards every
+// block is in the repo, fetched once.
+func TestFetchWholeDAGWhileReading(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	seeder, puller := loopbackNode(t, ctx), loopbackNode(t, ctx)
+
+	const leaves, leafSize = 64, 64 << 10
+	parent := merkledag.NodeWithData(nil)
+	var want [][]byte
+	for range leaves {
+		data := make([]byte, leafSize)
+		rand.Read(data)
+		h, _ := mh.Sum(data, mh.SHA2_256, -1)
+		b, _ := blocks.NewBlockWithCid(data, cid.NewCidV1(cid.Raw, h))
+		if err := seeder.Repo.Blocks.Put(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		parent.AddRawLink("", &ipld.Link{Cid: b.Cid(), Size: leafSize})
+		want = append(want, data)
+	}
+	if err := seeder.Repo.Blocks.Put(ctx, parent); err != nil {
+		t.Fatal(err)
+	}
+	addrs := seeder.Addrs()
+	if err := puller.Connect(ctx, []string{addrs[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+
+	f := puller.StartFetch(ctx, []cid.Cid{parent.Cid()})
+	defer f.Stop()
+	dag := f.DAG()
+	root, err := dag.Get(ctx, parent.Cid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cids []cid.Cid
+	for _, l := range root.Links() {
+		cids = append(cids, l.Cid)
+	}
+	i := 0
+	for opt := range dag.GetMany(ctx, cids) {
+		if opt.Err != nil {
+			t.Fatalf("block %d: %v", i, opt.Err)
+		}
+		if !bytes.Equal(opt.Node.RawData(), want[i]) {
+			t.Fatalf("block %d: wrong bytes", i)
+		}
+		i++
+	}
+	if i != leaves {
+		t.Fatalf("read %d blocks, want %d", i, leaves)
+	}
+	if err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := puller.Repo.Local(ctx, []cid.Cid{parent.Cid()})
+	if err != nil || !st.Complete() || st.Blocks != leaves+1 {
+		t.Fatalf("after the fetch the repo holds %+v (%v), want all %d blocks", st, err, leaves+1)
+	}
+	if got := puller.Stats(); got.Blocks != leaves+1 {
+		t.Errorf("fetched %d blocks, want each of the %d once", got.Blocks, leaves+1)
+	}
+}
