@@ -205,9 +205,13 @@ func (f *Fetch) next() (cid.Cid, bool) {
 }
 
 func (f *Fetch) fetchOne(c cid.Cid) error {
-	if has, err := f.n.store.Has(f.ctx, c); err != nil || has {
-		f.arrived(c)
+	has, err := f.n.store.Has(f.ctx, c)
+	if err != nil {
 		return err
+	}
+	if has {
+		f.arrived(c)
+		return nil
 	}
 	blk, err := f.session.GetBlock(f.ctx, c)
 	if err != nil {
