@@ -81,24 +81,13 @@ func (b *localBackend) planUnlocked(ctx context.Context, root cid.Cid, opts imag
 }
 
 // planLocal plans from the repo alone. A nil export means the root's
-// metadata is not all local.
+// metadata is not all local: a concurrent pull of the same image may have
+// fetched some of it and not yet the rest.
 func (b *localBackend) planLocal(ctx context.Context, root cid.Cid, opts image.ExportOptions) (*image.Export, store.LocalStat, error) {
-	dag := b.repo.OfflineDAG()
-	r, err := image.Open(ctx, dag, root)
+	exp, cids, err := planFrom(ctx, b.repo.OfflineDAG(), root, opts)
 	if ipld.IsNotFound(err) {
 		return nil, store.LocalStat{}, nil
 	}
-	if err != nil {
-		return nil, store.LocalStat{}, err
-	}
-	exp, err := r.Plan(ctx, opts)
-	if ipld.IsNotFound(err) {
-		return nil, store.LocalStat{}, nil
-	}
-	if err != nil {
-		return nil, store.LocalStat{}, err
-	}
-	cids, err := exp.BlobCIDs(ctx)
 	if err != nil {
 		return nil, store.LocalStat{}, err
 	}
@@ -121,7 +110,7 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 		return nil, err
 	}
 	watch := watchResolve(resolveCtx, n, root, b.logf)
-	cids, err := b.resolve(resolveCtx, n, root, opts, p)
+	exp, cids, err := planFrom(resolveCtx, n, root, opts)
 	watch.stop()
 	if err != nil {
 		return fail(b.resolveError(resolveCtx, root, n, req, watch, err))
@@ -136,7 +125,7 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	// The fetch alone asks peers for blocks; the writer reads through it,
 	// waiting for what has not arrived, so a fetch error surfaces there.
 	fetch := n.StartFetch(ctx, cids)
-	p.export = p.export.ReadingFrom(fetch.DAG())
+	p.export = exp.ReadingFrom(fetch.DAG())
 	p.stop = func() {
 		fetch.Stop()
 		_ = fetch.Wait()
@@ -145,20 +134,22 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	return p, nil
 }
 
-// resolve fetches the root's metadata and plans the export.
-func (b *localBackend) resolve(ctx context.Context, n *node.Node, root cid.Cid, opts image.ExportOptions, p *pullPlan) ([]cid.Cid, error) {
-	r, err := image.Open(ctx, n, root)
+// planFrom opens root in dag and plans its export, returning the CIDs of
+// every file the export reads: the layout's own files and the blobs.
+func planFrom(ctx context.Context, dag ipld.DAGService, root cid.Cid, opts image.ExportOptions) (*image.Export, []cid.Cid, error) {
+	r, err := image.Open(ctx, dag, root)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if p.export, err = r.Plan(ctx, opts); err != nil {
-		return nil, err
-	}
-	blobs, err := p.export.BlobCIDs(ctx)
+	exp, err := r.Plan(ctx, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(r.LayoutFiles(), blobs...), nil
+	blobs, err := exp.BlobCIDs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return exp, append(r.LayoutFiles(), blobs...), nil
 }
 
 // onlineNode returns the daemon's node, or starts a short-lived one (that

@@ -1,0 +1,71 @@
+package commands
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/imgp2p/imgp2p/image"
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// A repo holding an image's metadata but not yet every blob's file node
+// (a concurrent pull of the same image is midway) plans online, not fails.
+// This raced in 16 concurrent pulls through one daemon.
+func TestPlanLocalOfPartlyFetchedImageIsIncomplete(t *testing.T) {
+	ctx := context.Background()
+	repo, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	img, err := random.Image(1<<10, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := image.ImportLayout(ctx, repo.OfflineDAG(), dir, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &localBackend{repo: repo}
+
+	exp, st, err := b.planLocal(ctx, imp.Root, image.ExportOptions{})
+	if err != nil || exp == nil || !st.Complete() {
+		t.Fatalf("whole image: export %v, %+v, %v; want a complete local plan", exp != nil, st, err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := layers[1].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := image.Open(ctx, repo.OfflineDAG(), imp.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := r.BlobCID(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Blocks.DeleteBlock(ctx, file); err != nil {
+		t.Fatal(err)
+	}
+
+	exp, _, err = b.planLocal(ctx, imp.Root, image.ExportOptions{})
+	if err != nil || exp != nil {
+		t.Fatalf("layer file %s missing: export %v, error %v; want no local plan and no error", file, exp != nil, err)
+	}
+}
