@@ -53,6 +53,7 @@ through it. Stops cleanly on SIGINT or SIGTERM.
 // API and, when registry is set, the registry gateway.
 func runNode(c *cli.Context, listen []string, registry string) error {
 	ctx := c.Context
+	setMemoryLimit(daemonMemoryLimit)
 	// A one-shot command may hold the repo for a moment; wait it out.
 	repo, err := store.OpenWaiting(ctx, repoPath(c), 5*time.Second)
 	if err != nil {
@@ -114,6 +115,7 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 	if n.Online() {
 		g.Go(func() error { reprovide(gctx, b); return nil })
 	}
+	g.Go(func() error { releaseMappedPages(gctx, repo); return nil })
 	err = g.Wait()
 	fmt.Fprintf(c.App.ErrWriter, "imgp2p %s stopped\n", c.Command.Name)
 	return err

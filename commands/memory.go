@@ -1,8 +1,12 @@
 package commands
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
+	"time"
+
+	"github.com/imgp2p/imgp2p/store"
 )
 
 // oneShotMemoryLimit is the soft heap limit of push, pull and copy. Go's
@@ -14,8 +18,30 @@ import (
 // needs more gets it. GOMEMLIMIT, when set, wins.
 const oneShotMemoryLimit = 90 << 20
 
-func boundMemory() {
+// daemonMemoryLimit is the daemon's soft heap limit: higher, since it
+// serves many peers and requests at once.
+const daemonMemoryLimit = 128 << 20
+
+func boundMemory() { setMemoryLimit(oneShotMemoryLimit) }
+
+func setMemoryLimit(n int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(oneShotMemoryLimit)
+		debug.SetMemoryLimit(n)
+	}
+}
+
+// releaseMappedPages keeps a daemon's RSS from filling with the repo's
+// mapped pages that serving peers and the DHT touch outside the block
+// paths, which trim themselves.
+func releaseMappedPages(ctx context.Context, repo *store.Repo) {
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			repo.ReleaseMappedPages()
+		}
 	}
 }

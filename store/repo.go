@@ -117,6 +117,9 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		return fmt.Errorf("load pins: %w", err)
 	}
 	r.Images = &Images{ds: r.Datastore}
+	// Opening reads through badger's mapped files (tables, the value log's
+	// head); none of that needs to stay counted as ours.
+	r.ReleaseMappedPages()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/ipfs/boxo/blockstore"
@@ -52,3 +53,9 @@ func (t *trimmingBlockstore) PutMany(ctx context.Context, bs []blocks.Block) err
 	}
 	return t.Blockstore.PutMany(ctx, bs)
 }
+
+// ReleaseMappedPages drops this process's page-table entries for the
+// repo's memory-mapped files (the data stays in the page cache). Opening
+// the repo and serving peers touch those files outside the block paths
+// that trim themselves; a long-running daemon calls this now and then.
+func (r *Repo) ReleaseMappedPages() { trimMappings(filepath.Join(r.Path, "datastore")) }

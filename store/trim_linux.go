@@ -8,10 +8,11 @@ import (
 	"syscall"
 )
 
-// trimMappings applies MADV_DONTNEED to every shared mapping of a file
-// under dir. For a shared file mapping this only unmaps pages from this
-// process (dirty pages stay dirty in the page cache and are written back
-// as usual); it would discard data in a private mapping, so those are left
+// trimMappings applies MADV_DONTNEED to the mappings of files under dir
+// that cannot hold modified private pages: shared ones, and read-only
+// private ones. For those it only unmaps pages from this process; data
+// stays in the page cache (dirty shared pages are written back as usual).
+// On a writable private mapping it would discard data, so those are left
 // alone.
 func trimMappings(dir string) {
 	f, err := os.Open("/proc/self/maps")
@@ -23,7 +24,13 @@ func trimMappings(dir string) {
 	for sc.Scan() {
 		// start-end perms offset dev inode path
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || !strings.HasSuffix(fields[1], "s") || !strings.HasPrefix(fields[5], dir) {
+		if len(fields) < 6 || !strings.HasPrefix(fields[5], dir) {
+			continue
+		}
+		perms := fields[1]
+		// Shared mappings keep their data in the page cache; a private
+		// one may only be dropped if it cannot hold modified pages.
+		if !strings.HasSuffix(perms, "s") && strings.Contains(perms, "w") {
 			continue
 		}
 		start, end, ok := strings.Cut(fields[0], "-")
