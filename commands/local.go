@@ -136,6 +136,9 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 		}
 		return pullSummary{}, fmt.Errorf("pull %s: %w", root, err)
 	}
+	if err := p.complete(ctx); err != nil {
+		return pullSummary{}, fmt.Errorf("fetch %s: %w", root, err)
+	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
 		return pullSummary{}, err
 	}

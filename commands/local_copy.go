@@ -37,6 +37,9 @@ func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, e
 	if err != nil {
 		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, err)
 	}
+	if err := p.complete(ctx); err != nil {
+		return copyResult{}, fmt.Errorf("fetch %s: %w", root, err)
+	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
 		return copyResult{}, err
 	}

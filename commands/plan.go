@@ -21,11 +21,29 @@ type pullPlan struct {
 	node   *node.Node
 	local  store.LocalStat
 	before node.Stats
+	// fetch brings the plan's blocks from peers; nil when all are local.
+	fetch *node.Fetch
 	// stop ends the background fetch and any node this pull started.
 	stop func()
 }
 
 func (p *pullPlan) close() { p.stop() }
+
+// complete returns once the repo holds all the plan read, so that the
+// image a pull lists as in the repo really is: the writer may finish
+// before the fetch has brought files the export does not read (the
+// layout's oci-layout, say).
+func (p *pullPlan) complete(ctx context.Context) error {
+	if p.fetch == nil {
+		return nil
+	}
+	select {
+	case <-p.fetch.Done():
+		return p.fetch.Wait()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
 
 func (p *pullPlan) summary(elapsed time.Duration) pullSummary {
 	s := pullSummary{Size: p.export.Size(), LocalBlocks: p.local.Blocks, LocalBytes: p.local.Bytes, Elapsed: elapsed}
@@ -126,6 +144,7 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	// waiting for what has not arrived, so a fetch error surfaces there.
 	fetch := n.StartFetch(ctx, cids)
 	p.export = exp.ReadingFrom(fetch.DAG())
+	p.fetch = fetch
 	p.stop = func() {
 		fetch.Stop()
 		_ = fetch.Wait()

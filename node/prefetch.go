@@ -94,6 +94,9 @@ func (f *Fetch) Wait() error {
 	return f.err
 }
 
+// Done is closed when the fetch has ended, complete or failed.
+func (f *Fetch) Done() <-chan struct{} { return f.done }
+
 // Stop ends the fetch; blocks already stored stay.
 func (f *Fetch) Stop() { f.cancel() }
 
