@@ -20,7 +20,7 @@ const oneShotMemoryLimit = 90 << 20
 
 // daemonMemoryLimit is the daemon's soft heap limit: higher, since it
 // serves many peers and requests at once.
-const daemonMemoryLimit = 128 << 20
+const daemonMemoryLimit = 96 << 20
 
 func boundMemory() { setMemoryLimit(oneShotMemoryLimit) }
 
