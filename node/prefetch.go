@@ -15,8 +15,19 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// fetchWorkers is how many blocks one fetch has wanted at a time.
-const fetchWorkers = 16
+// How many blocks one fetch wants at a time. From a single peer, 16 keep
+// it busy; more only queue there. With several peers connected, twice as
+// many: a want that waits behind others at a busy peer (the seeder of a
+// fan-out) times out there and moves to a peer that has the block, so
+// more wants in flight spread the load. Measured on 100 Mbit/s links, 64
+// MiB to 8 pullers, two runs each: 16 wants 25.7/26.3 s, seeder sent
+// 4.65/4.57 images; 32 wants 20.4/20.1 s, 3.64/3.62 images. From one
+// peer, 32 were no faster and cost a loopback pull more system time
+// (1.3-2.4 s against 1.1-1.3 s, six runs each).
+const (
+	soloWants  = 16
+	swarmWants = 32
+)
 
 // A Fetch brings whole DAGs into the repo through one bitswap session,
 // and is the only thing that asks peers for their blocks: readers of the
@@ -105,7 +116,7 @@ func (f *Fetch) DAG() ipld.DAGService { return fetchDAG{f} }
 
 func (f *Fetch) run(roots []cid.Cid) {
 	g := new(errgroup.Group)
-	for range fetchWorkers {
+	for range f.wantLimit() {
 		g.Go(f.work)
 	}
 	leaves, err := f.walk(roots)
@@ -205,6 +216,15 @@ func (f *Fetch) next() (cid.Cid, bool) {
 			return c, true
 		}
 	}
+}
+
+// wantLimit is how many blocks to want at once, by the peers connected as
+// the fetch starts.
+func (f *Fetch) wantLimit() int {
+	if len(f.n.ConnectedPeers()) > 1 {
+		return swarmWants
+	}
+	return soloWants
 }
 
 func (f *Fetch) fetchOne(c cid.Cid) error {

@@ -40,22 +40,7 @@ func TestFetchWholeDAGWhileReading(t *testing.T) {
 	seeder, puller := loopbackNode(t, ctx), loopbackNode(t, ctx)
 
 	const leaves, leafSize = 64, 64 << 10
-	parent := merkledag.NodeWithData(nil)
-	var want [][]byte
-	for range leaves {
-		data := make([]byte, leafSize)
-		rand.Read(data)
-		h, _ := mh.Sum(data, mh.SHA2_256, -1)
-		b, _ := blocks.NewBlockWithCid(data, cid.NewCidV1(cid.Raw, h))
-		if err := seeder.Repo.Blocks.Put(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-		parent.AddRawLink("", &ipld.Link{Cid: b.Cid(), Size: leafSize})
-		want = append(want, data)
-	}
-	if err := seeder.Repo.Blocks.Put(ctx, parent); err != nil {
-		t.Fatal(err)
-	}
+	parent, want := putRandomDAG(t, ctx, []*Node{seeder}, leaves, leafSize)
 	addrs := seeder.Addrs()
 	if err := puller.Connect(ctx, []string{addrs[0].String()}); err != nil {
 		t.Fatal(err)
@@ -94,5 +79,64 @@ func TestFetchWholeDAGWhileReading(t *testing.T) {
 	}
 	if got := puller.Stats(); got.Blocks != leaves+1 {
 		t.Errorf("fetched %d blocks, want each of the %d once", got.Blocks, leaves+1)
+	}
+}
+
+// putRandomDAG stores on each node a parent over leaves random raw
+// blocks and returns it with the leaves' bytes, in link order.
+func putRandomDAG(t *testing.T, ctx context.Context, nodes []*Node, leaves, leafSize int) (*merkledag.ProtoNode, [][]byte) {
+	t.Helper()
+	parent := merkledag.NodeWithData(nil)
+	var want [][]byte
+	var all []blocks.Block
+	for range leaves {
+		data := make([]byte, leafSize)
+		rand.Read(data)
+		h, _ := mh.Sum(data, mh.SHA2_256, -1)
+		b, _ := blocks.NewBlockWithCid(data, cid.NewCidV1(cid.Raw, h))
+		all = append(all, b)
+		parent.AddRawLink("", &ipld.Link{Cid: b.Cid(), Size: uint64(leafSize)})
+		want = append(want, data)
+	}
+	all = append(all, parent)
+	for _, n := range nodes {
+		if err := n.Repo.Blocks.PutMany(ctx, all); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return parent, want
+}
+
+// With several peers connected a fetch wants more blocks at once (so that
+// wants queued at a busy peer can move to another), and still brings the
+// whole DAG once.
+func TestFetchFromSeveralPeersWantsMore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, b, puller := loopbackNode(t, ctx), loopbackNode(t, ctx), loopbackNode(t, ctx)
+	const leaves = 96
+	parent, _ := putRandomDAG(t, ctx, []*Node{a, b}, leaves, 32<<10)
+
+	if err := puller.Connect(ctx, []string{a.Addrs()[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := (&Fetch{n: puller}).wantLimit(); got != soloWants {
+		t.Errorf("one peer connected: want limit %d, want %d", got, soloWants)
+	}
+	if err := puller.Connect(ctx, []string{b.Addrs()[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := (&Fetch{n: puller}).wantLimit(); got != swarmWants {
+		t.Errorf("two peers connected: want limit %d, want %d", got, swarmWants)
+	}
+	if err := puller.Fetch(ctx, []cid.Cid{parent.Cid()}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := puller.Repo.Local(ctx, []cid.Cid{parent.Cid()})
+	if err != nil || !st.Complete() || st.Blocks != leaves+1 {
+		t.Fatalf("after the fetch the repo holds %+v (%v), want all %d blocks", st, err, leaves+1)
+	}
+	if got := puller.Stats(); got.Blocks != leaves+1 {
+		t.Errorf("stored %d fetched blocks, want each of the %d once", got.Blocks, leaves+1)
 	}
 }
