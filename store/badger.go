@@ -27,7 +27,7 @@ func badgerOptions() *badgerds.Options {
 		WithNumLevelZeroTables(4).
 		WithNumLevelZeroTablesStall(8).
 		// Smaller value-log files let GC give space back sooner.
-		WithValueLogFileSize(32 << 20).
+		WithValueLogFileSize(64 << 20).
 		WithMetricsEnabled(false)
 	opts.GcInterval = 15 * time.Minute
 	return &opts
