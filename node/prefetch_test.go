@@ -73,13 +73,7 @@ func TestFetchWholeDAGWhileReading(t *testing.T) {
 	if err := f.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := puller.Repo.Local(ctx, []cid.Cid{parent.Cid()})
-	if err != nil || !st.Complete() || st.Blocks != leaves+1 {
-		t.Fatalf("after the fetch the repo holds %+v (%v), want all %d blocks", st, err, leaves+1)
-	}
-	if got := puller.Stats(); got.Blocks != leaves+1 {
-		t.Errorf("fetched %d blocks, want each of the %d once", got.Blocks, leaves+1)
-	}
+	wantFetchedOnce(t, ctx, puller, parent.Cid(), leaves+1)
 }
 
 // putRandomDAG stores on each node a parent over leaves random raw
@@ -132,11 +126,18 @@ func TestFetchFromSeveralPeersWantsMore(t *testing.T) {
 	if err := puller.Fetch(ctx, []cid.Cid{parent.Cid()}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := puller.Repo.Local(ctx, []cid.Cid{parent.Cid()})
-	if err != nil || !st.Complete() || st.Blocks != leaves+1 {
-		t.Fatalf("after the fetch the repo holds %+v (%v), want all %d blocks", st, err, leaves+1)
+	wantFetchedOnce(t, ctx, puller, parent.Cid(), leaves+1)
+}
+
+// wantFetchedOnce checks that the repo holds the whole DAG under root, all
+// blocks of it fetched from peers, each counted once.
+func wantFetchedOnce(t *testing.T, ctx context.Context, n *Node, root cid.Cid, want int64) {
+	t.Helper()
+	st, err := n.Repo.Local(ctx, []cid.Cid{root})
+	if err != nil || !st.Complete() || st.Blocks != want {
+		t.Fatalf("after the fetch the repo holds %+v (%v), want all %d blocks", st, err, want)
 	}
-	if got := puller.Stats(); got.Blocks != leaves+1 {
-		t.Errorf("stored %d fetched blocks, want each of the %d once", got.Blocks, leaves+1)
+	if got := n.Stats(); got.Blocks != want {
+		t.Errorf("stored %d fetched blocks, want each of the %d once", got.Blocks, want)
 	}
 }
