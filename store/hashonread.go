@@ -10,18 +10,21 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// recentWindow is how many blocks written by this process are remembered
-// as already hashed, per generation.
+// recentWindow is how many blocks written or hashed by this process are
+// remembered as already hashed, per generation.
 const recentWindow = 1 << 14
 
 // hashingBlockstore re-hashes every block it reads against its CID, so a
 // block damaged on disk is an error, never bytes handed to a reader, a
 // pull's output or a peer. badger keeps no checksum it checks on read.
 //
-// Blocks this process wrote moments ago are exempt: their CIDs were just
-// computed from (or checked against) those very bytes, by an import or by
-// bitswap, and a pull reads each block right after fetching it. Hashing
-// them again would cost a pull a second sha256 of every byte for nothing.
+// Blocks this process wrote or already hashed lately are exempt: their
+// CIDs were computed from (or checked against) those very bytes, by an
+// import, by bitswap or by an earlier read. A pull reads each block right
+// after fetching it, and a daemon serves the same blocks to every peer and
+// gateway client that asks; hashing them each time cost a pull a second
+// sha256 of every byte, and the gateway 40% of its throughput (0.6x
+// docker-registry instead of 1.1x on a warm blob).
 type hashingBlockstore struct {
 	blockstore.Blockstore
 
@@ -33,7 +36,8 @@ func newHashingBlockstore(bs blockstore.Blockstore) *hashingBlockstore {
 	return &hashingBlockstore{Blockstore: bs, recent: map[string]struct{}{}}
 }
 
-func (h *hashingBlockstore) wrote(bs ...blocks.Block) {
+// remember exempts blocks from hashing: they were just written or hashed.
+func (h *hashingBlockstore) remember(bs ...blocks.Block) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, b := range bs {
@@ -73,6 +77,7 @@ func (h *hashingBlockstore) Get(ctx context.Context, c cid.Cid) (blocks.Block, e
 	if !sum.Equals(c) {
 		return nil, fmt.Errorf("block %s: %w (damaged on disk: run imgp2p verify)", c, blockstore.ErrHashMismatch)
 	}
+	h.remember(b)
 	return b, nil
 }
 
@@ -80,7 +85,7 @@ func (h *hashingBlockstore) Put(ctx context.Context, b blocks.Block) error {
 	if err := h.Blockstore.Put(ctx, b); err != nil {
 		return err
 	}
-	h.wrote(b)
+	h.remember(b)
 	return nil
 }
 
@@ -88,7 +93,7 @@ func (h *hashingBlockstore) PutMany(ctx context.Context, bs []blocks.Block) erro
 	if err := h.Blockstore.PutMany(ctx, bs); err != nil {
 		return err
 	}
-	h.wrote(bs...)
+	h.remember(bs...)
 	return nil
 }
 

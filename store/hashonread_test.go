@@ -28,6 +28,17 @@ func TestHashingBlockstoreRefusesDamagedBlocks(t *testing.T) {
 		t.Fatalf("Get of a damaged block: err = %v, want ErrHashMismatch", err)
 	}
 
+	// A block found whole once is not hashed again on the next read.
+	if err := inner.Put(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, good.Cid()); err != nil {
+		t.Fatalf("Get of a repaired block: %v", err)
+	}
+	if !h.isRecent(good.Cid()) {
+		t.Fatal("a block just read and hashed is not remembered as hashed")
+	}
+
 	// A block this process just wrote is trusted without a second hash...
 	fresh := randomBlock(t, 4096)
 	if err := h.Put(ctx, fresh); err != nil {
