@@ -8,12 +8,12 @@ import (
 	"syscall"
 )
 
-// trimMappings applies MADV_DONTNEED to the mappings of files under dir
-// that cannot hold modified private pages: shared ones, and read-only
-// private ones. For those it only unmaps pages from this process; data
-// stays in the page cache (dirty shared pages are written back as usual).
-// On a writable private mapping it would discard data, so those are left
-// alone.
+// trimMappings applies MADV_DONTNEED to the shared mappings of files
+// under dir and to the read-only private ones (badger maps its tables
+// read-only and never writes through them). For those it only unmaps pages
+// from this process; data stays in the page cache (dirty shared pages are
+// written back as usual). A writable private mapping may hold modified
+// copies of pages that this would discard, so those are left alone.
 func trimMappings(dir string) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
@@ -29,7 +29,7 @@ func trimMappings(dir string) {
 		}
 		perms := fields[1]
 		// Shared mappings keep their data in the page cache; a private
-		// one may only be dropped if it cannot hold modified pages.
+		// one is dropped only if it is read-only.
 		if !strings.HasSuffix(perms, "s") && strings.Contains(perms, "w") {
 			continue
 		}
