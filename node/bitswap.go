@@ -15,7 +15,8 @@ import (
 // more bytes in flight per peer than the 1 MiB default (one of our blocks),
 // fewer blockstore workers than the 128 meant for big servers.
 func newBitswap(ctx context.Context, h host.Host, r contentRouter, repo *store.Repo, t *tally, onLiar func(peer.ID)) *bitswap.Bitswap {
-	return bitswap.New(ctx, newHonestNetwork(bsnet.NewFromIpfsHost(h), onLiar), r, repo.Blocks,
+	net := newSpreadingNetwork(ctx, newHonestNetwork(bsnet.NewFromIpfsHost(h), onLiar), repo.Blocks.Has)
+	return bitswap.New(ctx, net, r, repo.Blocks,
 		bitswap.MaxOutstandingBytesPerPeer(16<<20),
 		bitswap.EngineBlockstoreWorkerCount(16),
 		bitswap.EngineTaskWorkerCount(8),

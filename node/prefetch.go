@@ -47,11 +47,13 @@ type Fetch struct {
 	n       *Node
 	local   ipld.DAGService // the repo alone, decoding blocks into nodes
 
-	mu       sync.Mutex
-	wake     *sync.Cond
-	urgent   []cid.Cid
-	queue    []cid.Cid
-	walking  bool
+	mu      sync.Mutex
+	wake    *sync.Cond
+	urgent  []cid.Cid
+	queue   []cid.Cid
+	walking bool
+	// swarm is set when several peers are connected as the fetch starts.
+	swarm    bool
 	inflight map[string]bool
 	waiters  map[string][]chan struct{}
 	err      error
@@ -72,6 +74,7 @@ func (n *Node) StartFetch(ctx context.Context, roots []cid.Cid) *Fetch {
 		walking:  true,
 	}
 	f.wake = sync.NewCond(&f.mu)
+	f.swarm = n.Online() && len(n.ConnectedPeers()) > 1
 	f.ctx, f.cancel = context.WithCancel(ctx)
 	if !n.Online() {
 		f.finish(nil)
@@ -221,7 +224,7 @@ func (f *Fetch) next() (cid.Cid, bool) {
 // wantLimit is how many blocks to want at once, by the peers connected as
 // the fetch starts.
 func (f *Fetch) wantLimit() int {
-	if len(f.n.ConnectedPeers()) > 1 {
+	if f.swarm {
 		return swarmWants
 	}
 	return soloWants
@@ -236,11 +239,25 @@ func (f *Fetch) fetchOne(c cid.Cid) error {
 		f.arrived(c)
 		return nil
 	}
-	blk, err := f.session.GetBlock(f.ctx, c)
+	blk, err := f.fetcher().GetBlock(f.ctx, c)
 	if err != nil {
 		return err
 	}
 	return f.store(blk)
+}
+
+// fetcher asks peers for one block. From one peer, the fetch's session.
+// From several, bitswap's own GetBlock, a session per block: a new session
+// asks every peer whether it has the block and takes it from the first to
+// say yes, where a session that has served many blocks sends the request
+// straight to the peer that delivered most so far. In a fan-out that is
+// the seeder, every time, and the seeder's uplink carries the image many
+// times over (see spreadingNetwork for the other half).
+func (f *Fetch) fetcher() exchange.Fetcher {
+	if f.swarm {
+		return f.n.exchange
+	}
+	return f.session
 }
 
 // store keeps a block and tells bitswap, which serves it to any peer

@@ -114,19 +114,26 @@ func TestFetchFromSeveralPeersWantsMore(t *testing.T) {
 	if err := puller.Connect(ctx, []string{a.Addrs()[0].String()}); err != nil {
 		t.Fatal(err)
 	}
-	if got := (&Fetch{n: puller}).wantLimit(); got != soloWants {
+	if got := wantLimitNow(ctx, puller); got != soloWants {
 		t.Errorf("one peer connected: want limit %d, want %d", got, soloWants)
 	}
 	if err := puller.Connect(ctx, []string{b.Addrs()[0].String()}); err != nil {
 		t.Fatal(err)
 	}
-	if got := (&Fetch{n: puller}).wantLimit(); got != swarmWants {
+	if got := wantLimitNow(ctx, puller); got != swarmWants {
 		t.Errorf("two peers connected: want limit %d, want %d", got, swarmWants)
 	}
 	if err := puller.Fetch(ctx, []cid.Cid{parent.Cid()}); err != nil {
 		t.Fatal(err)
 	}
 	wantFetchedOnce(t, ctx, puller, parent.Cid(), leaves+1)
+}
+
+// wantLimitNow is the want limit of a fetch started now.
+func wantLimitNow(ctx context.Context, n *Node) int {
+	f := n.StartFetch(ctx, nil)
+	defer f.Stop()
+	return f.wantLimit()
 }
 
 // wantFetchedOnce checks that the repo holds the whole DAG under root, all
