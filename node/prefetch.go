@@ -29,10 +29,11 @@ const (
 	swarmWants = 32
 )
 
-// A Fetch brings whole DAGs into the repo through one bitswap session,
-// and is the only thing that asks peers for their blocks: readers of the
-// same DAGs (the pull's writer) read through DAG, which waits for the fetch
-// and moves the blocks a reader is stuck on to the front of the queue.
+// A Fetch brings whole DAGs into the repo through bitswap (fetcher says
+// how), and is the only thing that asks peers for their blocks: readers
+// of the same DAGs (the pull's writer) read through DAG, which waits for
+// the fetch and moves the blocks a reader is stuck on to the front of the
+// queue.
 //
 // Apart from those, blocks are fetched in random order. Pullers of the
 // same image then hold different parts of it at any moment and serve each
