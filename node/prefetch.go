@@ -29,7 +29,7 @@ const (
 	swarmWants = 32
 )
 
-// A Fetch brings whole DAGs into the repo through bitswap (fetcher says
+// A Fetch brings whole DAGs into the repo through bitswap (StartFetch says
 // how), and is the only thing that asks peers for their blocks: readers
 // of the same DAGs (the pull's writer) read through DAG, which waits for
 // the fetch and moves the blocks a reader is stuck on to the front of the
@@ -44,17 +44,16 @@ const (
 type Fetch struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
-	session exchange.Fetcher
+	fetcher exchange.Fetcher // see StartFetch
+	swarm   bool             // several peers were connected as it started
 	n       *Node
 	local   ipld.DAGService // the repo alone, decoding blocks into nodes
 
-	mu      sync.Mutex
-	wake    *sync.Cond
-	urgent  []cid.Cid
-	queue   []cid.Cid
-	walking bool
-	// swarm is set when several peers are connected as the fetch starts.
-	swarm    bool
+	mu       sync.Mutex
+	wake     *sync.Cond
+	urgent   []cid.Cid
+	queue    []cid.Cid
+	walking  bool
 	inflight map[string]bool
 	waiters  map[string][]chan struct{}
 	err      error
@@ -81,10 +80,16 @@ func (n *Node) StartFetch(ctx context.Context, roots []cid.Cid) *Fetch {
 		f.finish(nil)
 		return f
 	}
-	if sm, ok := n.exchange.(exchange.SessionExchange); ok {
-		f.session = sm.NewSession(f.ctx)
-	} else {
-		f.session = n.exchange
+	// From one peer, one session for the whole fetch. From several,
+	// bitswap's own GetBlock, a session per block: a new session asks
+	// every peer whether it has the block and takes it from the first to
+	// say yes, where a session that has served many blocks sends each
+	// request straight to the peer that delivered most so far. In a
+	// fan-out that is the seeder, every time, and its uplink carries the
+	// image many times over (spreadingNetwork is the other half).
+	f.fetcher = n.exchange
+	if sm, ok := n.exchange.(exchange.SessionExchange); ok && !f.swarm {
+		f.fetcher = sm.NewSession(f.ctx)
 	}
 	go func() {
 		<-f.ctx.Done()
@@ -240,25 +245,11 @@ func (f *Fetch) fetchOne(c cid.Cid) error {
 		f.arrived(c)
 		return nil
 	}
-	blk, err := f.fetcher().GetBlock(f.ctx, c)
+	blk, err := f.fetcher.GetBlock(f.ctx, c)
 	if err != nil {
 		return err
 	}
 	return f.store(blk)
-}
-
-// fetcher asks peers for one block. From one peer, the fetch's session.
-// From several, bitswap's own GetBlock, a session per block: a new session
-// asks every peer whether it has the block and takes it from the first to
-// say yes, where a session that has served many blocks sends the request
-// straight to the peer that delivered most so far. In a fan-out that is
-// the seeder, every time, and the seeder's uplink carries the image many
-// times over (see spreadingNetwork for the other half).
-func (f *Fetch) fetcher() exchange.Fetcher {
-	if f.swarm {
-		return f.n.exchange
-	}
-	return f.session
 }
 
 // store keeps a block and tells bitswap, which serves it to any peer
