@@ -81,16 +81,13 @@ func (n *Node) StartFetch(ctx context.Context, roots []cid.Cid) *Fetch {
 		walking:  true,
 	}
 	f.wake = sync.NewCond(&f.mu)
-	peers := 0
-	if n.Online() {
-		peers = len(n.ConnectedPeers())
-	}
-	f.swarm = peers > 1
 	f.ctx, f.cancel = context.WithCancel(ctx)
 	if !n.Online() {
 		f.finish(nil)
 		return f
 	}
+	peers := len(n.ConnectedPeers())
+	f.swarm = peers > 1
 	// From one peer, one session for the whole fetch. From several,
 	// bitswap's own GetBlock, a session per block: a new session asks
 	// every peer whether it has the block and takes it from the first to
