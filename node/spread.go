@@ -27,8 +27,9 @@ const (
 	// may queue here for many seconds behind others, but its asker may
 	// also have gone.
 	maxHaveDelay = 30 * time.Second
-	// recentGift is how long a copy given counts: a peer that got a
-	// block yesterday may have collected it since.
+	// recentGift is how long a copy given or promised counts, from the
+	// first ask: a peer that got a block yesterday may have collected it
+	// since, and one promised it may have taken it from someone else.
 	recentGift = 2 * time.Minute
 	// maxHeld bounds the want-haves held at once, whatever peers send.
 	maxHeld = 8192
@@ -65,8 +66,9 @@ type spreadingNetwork struct {
 
 // gift is what this node gave of one block.
 type gift struct {
-	to   []peer.ID // peers that asked for the block itself
-	sent time.Time // when the first copy left; zero until then
+	to    []peer.ID // peers that asked for the block itself
+	given time.Time // when the first of them asked
+	sent  time.Time // when the first copy left; zero until then
 	// landed is when a peer given the block cancelled its want: it holds
 	// the block from then on. Zero until then.
 	landed time.Time
@@ -133,7 +135,7 @@ func (s *spreadingNetwork) gift(mh string) *gift {
 
 // copiesFor counts the copies given recently to peers other than p.
 func (s *spreadingNetwork) copiesFor(p peer.ID, g *gift) int {
-	if g == nil || (!g.sent.IsZero() && time.Since(g.sent) > recentGift) {
+	if g == nil || time.Since(g.given) > recentGift {
 		return 0
 	}
 	n := 0
@@ -147,11 +149,12 @@ func (s *spreadingNetwork) copiesFor(p peer.ID, g *gift) int {
 
 func (s *spreadingNetwork) give(p peer.ID, mh string) {
 	g := s.gift(mh)
-	if g == nil {
+	if g == nil || time.Since(g.given) > recentGift {
+		// A block given long ago is given anew: today's copies count.
 		if len(s.gifts) >= giftWindow {
 			s.previous, s.gifts = s.gifts, make(map[string]*gift, giftWindow)
 		}
-		g = &gift{}
+		g = &gift{given: time.Now()}
 		s.gifts[mh] = g
 	}
 	for _, q := range g.to {

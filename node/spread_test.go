@@ -171,6 +171,27 @@ func TestSpreadingForgetsPeersThatLeft(t *testing.T) {
 	}
 }
 
+// Copies given or promised long ago no longer count: their receivers
+// may have collected them since.
+func TestSpreadingForgetsOldGifts(t *testing.T) {
+	s, wire, got := newSpreadingStub(t, true)
+	a, c := peer.ID("puller-a"), peer.ID("puller-c")
+	blk := testBlock("promised long ago")
+	want(wire, a, blk.Cid(), pb.Message_Wantlist_Have) // answered at once: a promise
+	nextDelivery(t, got, time.Second)
+	s.mu.Lock()
+	s.gift(string(blk.Cid().Hash())).given = time.Now().Add(-recentGift - time.Second)
+	s.mu.Unlock()
+	want(wire, c, blk.Cid(), pb.Message_Wantlist_Have)
+	if d := nextDelivery(t, got, time.Second); d.from != c {
+		t.Fatalf("delivered %s's want, want %s's", d.from, c)
+	}
+
+	// Given again today (to c, answered above), it counts again.
+	want(wire, peer.ID("puller-d"), blk.Cid(), pb.Message_Wantlist_Have)
+	noDelivery(t, got)
+}
+
 // A node that lacks the block holds nothing back, and a peer's want-have
 // does not count as a copy given.
 func TestSpreadingPassesWantsForBlocksNotHere(t *testing.T) {
