@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/imgp2p/imgp2p/commands"
@@ -37,6 +39,9 @@ func startProfile(path string) func() {
 	if path == "" {
 		return func() {}
 	}
+	// Several processes at once (a daemon and its clients, a bench's
+	// swarm) each get their own file: %p stands for the process ID.
+	path = strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid()))
 	f, err := os.Create(path)
 	if err == nil {
 		err = pprof.StartCPUProfile(f)
