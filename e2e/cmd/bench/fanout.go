@@ -68,6 +68,7 @@ type fanoutOpts struct {
 	seed        uint64
 	ns          []int
 	mbit        int
+	burst       string
 	meshWait    time.Duration
 }
 
@@ -88,7 +89,7 @@ func runFanout(t tools, work, prefix string, o fanoutOpts) fanout {
 	for i := range maxN {
 		pullers = append(pullers, l.host(fmt.Sprintf("p%d", i+1)))
 	}
-	f.shaping = l.shape(fmt.Sprintf("%dmbit", o.mbit))
+	f.shaping = l.shape(fmt.Sprintf("%dmbit", o.mbit), o.burst)
 
 	seedRepo := newImgp2pRepo(t.imgp2p, filepath.Join(work, "fanout-seed"), seeder.ns, "seed")
 	_, cid := seedRepo.push(f.layout.dir)

@@ -38,6 +38,7 @@ func main() {
 	fanoutMiB := flag.Int("fanout-mib", 192, "image size in MiB for the fan-out section")
 	fanoutN := flag.String("fanout-n", "1,2,4,8", "numbers of pullers in the fan-out section, in order")
 	mbit := flag.Int("mbit", 100, "fan-out link rate in Mbit/s (each direction of each host's link)")
+	burst := flag.String("burst", "64kb", "fan-out links' token bucket (tc size): at least a TSO segment (64kb), or tbf cuts every segment into MTU-sized packets in software, the work a NIC does in hardware")
 	meshWait := flag.Duration("mesh-wait", time.Minute, "how long fan-out daemons may take to find each other by mDNS")
 	sections := flag.String("sections", "push,pull,fanout,rss", "sections to run: push, pull, fanout, rss")
 	reps := flag.Int("reps", 3, "runs of each timed operation in the push and pull sections (the median counts)")
@@ -113,7 +114,7 @@ func main() {
 		took("push and pull")
 	}
 	if want["fanout"] {
-		f := runFanout(t, work, prefix, fanoutOpts{mib: *fanoutMiB, layers: *layers, seed: 1000, ns: ns, mbit: *mbit, meshWait: *meshWait})
+		f := runFanout(t, work, prefix, fanoutOpts{mib: *fanoutMiB, layers: *layers, seed: 1000, ns: ns, mbit: *mbit, burst: *burst, meshWait: *meshWait})
 		printFanout(out, f)
 		took("fan-out")
 	}
