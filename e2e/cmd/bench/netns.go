@@ -100,8 +100,8 @@ func (l *lan) host(name string) *lanHost {
 // The bucket must hold a whole TSO segment (64 KiB): tbf cuts a larger
 // packet into MTU-sized ones in software, the work a real NIC does in
 // hardware, and on two cores that per-packet work starves the processes
-// measured (a 4 KiB bucket kept about 36% of both cores in softirq with eight
-// pullers). The rate is the same either way.
+// measured (with a 4 KiB bucket and eight pullers, about 36% of both
+// cores went to softirq). The rate is the same either way.
 func (l *lan) shape(rate, burst string) string {
 	qdisc := []string{"root", "tbf", "rate", rate, "burst", burst, "latency", "400ms"}
 	for _, h := range l.hosts {
