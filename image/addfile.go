@@ -49,7 +49,7 @@ func addFileWith(ctx context.Context, dag ipld.DAGService, r io.Reader, layout f
 		CidBuilder: Profile.CidBuilder(),
 		Dagserv:    batchingDAG{DAGService: dag, batch: batch},
 	}
-	db, err := params.New(chunk.NewSizeSplitter(io.TeeReader(ctxReader{ctx, r}, h), layout.chunkSize))
+	db, err := params.New(hashingSplitter{chunk.NewSizeSplitter(ctxReader{ctx, r}, layout.chunkSize), h})
 	if err != nil {
 		return addedFile{}, err
 	}
@@ -97,6 +97,22 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// hashingSplitter hands every chunk to the blob's hasher as well as to
+// the DAG builder. Chunks are never written to once cut (each becomes a
+// block's data), so the hasher reads them without a copy.
+type hashingSplitter struct {
+	chunk.Splitter
+	h *asyncHasher
+}
+
+func (s hashingSplitter) NextBytes() ([]byte, error) {
+	b, err := s.Splitter.NextBytes()
+	if len(b) > 0 {
+		s.h.add(b)
+	}
+	return b, err
+}
+
 // asyncHasher computes a blob's digest on another core while the DAG
 // builder hashes and stores its chunks: every byte must be hashed twice
 // (once for the OCI digest, once for its block's CID), and on two cores
@@ -120,11 +136,10 @@ func newAsyncHasher() *asyncHasher {
 	return a
 }
 
-// Write keeps a copy: the reader's buffer is reused once Write returns.
-func (a *asyncHasher) Write(p []byte) (int, error) {
+// add hashes p, which must not change afterwards.
+func (a *asyncHasher) add(p []byte) {
 	a.n += int64(len(p))
-	a.chunks <- append([]byte(nil), p...)
-	return len(p), nil
+	a.chunks <- p
 }
 
 func (a *asyncHasher) stop() {
