@@ -109,7 +109,11 @@ func (r *Repo) open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
 	}
-	var bs blockstore.Blockstore = &trimmingBlockstore{Blockstore: blockstore.NewBlockstore(r.Datastore), dir: dsDir}
+	var bs blockstore.Blockstore = &trimmingBlockstore{
+		Blockstore: blockstore.NewBlockstore(r.Datastore),
+		dir:        dsDir,
+		ahead:      &valueLogAhead{dir: dsDir, fileSize: r.Datastore.DB.Opts().ValueLogFileSize},
+	}
 	bs = &spaceGuardBlockstore{Blockstore: bs, dir: dsDir}
 	r.Blocks = blockstore.NewGCBlockstore(newHashingBlockstore(bs), blockstore.NewGCLocker())
 	r.Pins, err = dspinner.New(ctx, r.Datastore, r.OfflineDAG())

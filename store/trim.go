@@ -14,23 +14,37 @@ import (
 // mappings: it bounds the file-backed part of the process's RSS.
 const trimEvery = 16 << 20
 
+// aheadEvery is how many bytes of block writes pass between rounds of
+// work ahead of badger's value-log writer (see valueLogAhead).
+const aheadEvery = 8 << 20
+
 // trimmingBlockstore counts the block bytes read and written and, every
 // trimEvery bytes, drops this process's page-table entries for badger's
 // memory-mapped files. badger reads and writes its value log through
 // shared mmaps, so every block that passes through stays counted in the
 // process's RSS (page cache, reclaimable, but a 1 GiB pull would otherwise
 // show over 1 GiB of RSS). The data stays in the page cache; the next
-// access maps it again.
+// access maps it again. Writes also keep valueLogAhead going.
 type trimmingBlockstore struct {
 	blockstore.Blockstore
 	dir     string
 	counter atomic.Int64
+	ahead   *valueLogAhead
+	written atomic.Int64
 }
 
 func (t *trimmingBlockstore) account(n int) {
 	if t.counter.Add(int64(n)) >= trimEvery {
 		t.counter.Store(0)
 		trimMappings(t.dir)
+	}
+}
+
+// wrote counts block writes; their rounds ahead of the writer also trim.
+func (t *trimmingBlockstore) wrote(n int) {
+	if t.written.Add(int64(n)) >= aheadEvery {
+		t.written.Store(0)
+		t.ahead.kick()
 	}
 }
 
@@ -43,13 +57,13 @@ func (t *trimmingBlockstore) Get(ctx context.Context, c cid.Cid) (blocks.Block, 
 }
 
 func (t *trimmingBlockstore) Put(ctx context.Context, b blocks.Block) error {
-	t.account(len(b.RawData()))
+	t.wrote(len(b.RawData()))
 	return t.Blockstore.Put(ctx, b)
 }
 
 func (t *trimmingBlockstore) PutMany(ctx context.Context, bs []blocks.Block) error {
 	for _, b := range bs {
-		t.account(len(b.RawData()))
+		t.wrote(len(b.RawData()))
 	}
 	return t.Blockstore.PutMany(ctx, bs)
 }
