@@ -69,7 +69,8 @@ type Repo struct {
 	Pins   pin.Pinner
 	Images *Images
 
-	lock *repoLock
+	lock  *repoLock
+	ahead *valueLogAhead
 }
 
 // Open creates the repo at path if needed and takes ownership of it. If
@@ -109,10 +110,11 @@ func (r *Repo) open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
 	}
+	r.ahead = &valueLogAhead{dir: dsDir, fileSize: r.Datastore.DB.Opts().ValueLogFileSize}
 	var bs blockstore.Blockstore = &trimmingBlockstore{
 		Blockstore: blockstore.NewBlockstore(r.Datastore),
 		dir:        dsDir,
-		ahead:      &valueLogAhead{dir: dsDir, fileSize: r.Datastore.DB.Opts().ValueLogFileSize},
+		ahead:      r.ahead,
 	}
 	bs = &spaceGuardBlockstore{Blockstore: bs, dir: dsDir}
 	r.Blocks = blockstore.NewGCBlockstore(newHashingBlockstore(bs), blockstore.NewGCLocker())
@@ -145,6 +147,9 @@ func (r *Repo) SaveConfig(cfg Config) error {
 // Close flushes and releases the repo.
 func (r *Repo) Close() error {
 	var errs []error
+	if r.ahead != nil {
+		r.ahead.stop()
+	}
 	if r.Datastore != nil {
 		errs = append(errs, r.Datastore.Close())
 	}

@@ -18,13 +18,13 @@ const trimEvery = 16 << 20
 // work ahead of badger's value-log writer (see valueLogAhead).
 const aheadEvery = 8 << 20
 
-// trimmingBlockstore counts the block bytes read and written and, every
-// trimEvery bytes, drops this process's page-table entries for badger's
-// memory-mapped files. badger reads and writes its value log through
+// trimmingBlockstore counts the block bytes read and, every trimEvery
+// bytes, drops this process's page-table entries for badger's
+// memory-mapped files (for writes, valueLogAhead's rounds do it). badger reads and writes its value log through
 // shared mmaps, so every block that passes through stays counted in the
 // process's RSS (page cache, reclaimable, but a 1 GiB pull would otherwise
 // show over 1 GiB of RSS). The data stays in the page cache; the next
-// access maps it again. Writes also keep valueLogAhead going.
+// access maps it again.
 type trimmingBlockstore struct {
 	blockstore.Blockstore
 	dir     string

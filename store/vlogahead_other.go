@@ -9,3 +9,5 @@ type valueLogAhead struct {
 }
 
 func (*valueLogAhead) kick() {}
+
+func (*valueLogAhead) stop() {}
