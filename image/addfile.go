@@ -31,6 +31,14 @@ type fileLayout struct {
 // nativeFiles is the file layout of imgp2p's own format: Profile's.
 var nativeFiles = fileLayout{chunkSize: Profile.ChunkSize, maxLinks: Profile.FileDAGWidth}
 
+// batchBytes bounds the block bytes an import has handed to the datastore
+// and not yet seen written: split over the batch's parallel commits, so on
+// two cores one 1 MiB block per commit. badger's single writer is the
+// critical path of an import, and it starts on a block as soon as the
+// block is cut. A 1 GiB push, eight alternating runs: 2.20 s with the
+// library's 8 MiB, 2.00 s with this; 32-128 MiB were slower still.
+const batchBytes = 2 << 20
+
 // addFile stores r as a UnixFS file under Profile, hashing it on the way so
 // the caller can check it against a descriptor without a second read.
 func addFile(ctx context.Context, dag ipld.DAGService, r io.Reader) (addedFile, error) {
@@ -40,7 +48,7 @@ func addFile(ctx context.Context, dag ipld.DAGService, r io.Reader) (addedFile, 
 // addFileWith stores r with the given layout: CIDv1, sha2-256, raw leaves,
 // balanced, as every format imgp2p writes.
 func addFileWith(ctx context.Context, dag ipld.DAGService, r io.Reader, layout fileLayout) (addedFile, error) {
-	batch := ipld.NewBatch(ctx, dag)
+	batch := ipld.NewBatch(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))
 	h := newAsyncHasher()
 	defer h.stop()
 	params := helpers.DagBuilderParams{
