@@ -36,7 +36,7 @@ var nativeFiles = fileLayout{chunkSize: Profile.ChunkSize, maxLinks: Profile.Fil
 // two cores one 1 MiB block per commit. badger's single writer is the
 // critical path of an import, and it starts on a block as soon as the
 // block is cut. A 1 GiB push, eight alternating runs: 2.20 s with the
-// library's 8 MiB, 2.00 s with this; 32-128 MiB were slower still.
+// library's 8 MiB, 2.00 s with this; 16-128 MiB were slower still.
 const batchBytes = 2 << 20
 
 // addFile stores r as a UnixFS file under Profile, hashing it on the way so

@@ -20,11 +20,11 @@ const aheadEvery = 8 << 20
 
 // trimmingBlockstore counts the block bytes read and, every trimEvery
 // bytes, drops this process's page-table entries for badger's
-// memory-mapped files (for writes, valueLogAhead's rounds do it). badger reads and writes its value log through
-// shared mmaps, so every block that passes through stays counted in the
-// process's RSS (page cache, reclaimable, but a 1 GiB pull would otherwise
-// show over 1 GiB of RSS). The data stays in the page cache; the next
-// access maps it again.
+// memory-mapped files (for writes, valueLogAhead's rounds do it). badger
+// reads and writes its value log through shared mmaps, so every block
+// that passes through stays counted in the process's RSS (page cache,
+// reclaimable, but a 1 GiB pull would otherwise show over 1 GiB of RSS).
+// The data stays in the page cache; the next access maps it again.
 type trimmingBlockstore struct {
 	blockstore.Blockstore
 	dir     string
