@@ -18,13 +18,13 @@ const trimEvery = 16 << 20
 // work ahead of badger's value-log writer (see valueLogAhead).
 const aheadEvery = 8 << 20
 
-// trimmingBlockstore counts the block bytes read and, every trimEvery
-// bytes, drops this process's page-table entries for badger's
-// memory-mapped files (for writes, valueLogAhead's rounds do it). badger
-// reads and writes its value log through shared mmaps, so every block
-// that passes through stays counted in the process's RSS (page cache,
-// reclaimable, but a 1 GiB pull would otherwise show over 1 GiB of RSS).
-// The data stays in the page cache; the next access maps it again.
+// trimmingBlockstore counts the block bytes read and written and, every
+// trimEvery bytes, drops this process's page-table entries for badger's
+// memory-mapped files. badger reads and writes its value log through
+// shared mmaps, so every block that passes through stays counted in the
+// process's RSS (page cache, reclaimable, but a 1 GiB pull would otherwise
+// show over 1 GiB of RSS). The data stays in the page cache; the next
+// access maps it again.
 type trimmingBlockstore struct {
 	blockstore.Blockstore
 	dir     string
@@ -40,8 +40,11 @@ func (t *trimmingBlockstore) account(n int) {
 	}
 }
 
-// wrote counts block writes; their rounds ahead of the writer also trim.
+// wrote counts block writes for both the trims and the rounds ahead of
+// the writer. Rounds trim too, but one can wait on a busy disk for as long
+// as it takes; the trims here bound RSS regardless.
 func (t *trimmingBlockstore) wrote(n int) {
+	t.account(n)
 	if t.written.Add(int64(n)) >= aheadEvery {
 		t.written.Store(0)
 		t.ahead.kick()
