@@ -18,8 +18,8 @@ const aheadLead = 32 << 20
 //
 //   - its first touch of each page faults, and the kernel zeroes a new
 //     page-cache page for the hole under it (11-22% of the machine's CPU
-//     during a 1 GiB push, all of it on the writer). Readahead of the hole ahead of the
-//     writer zeroes those pages here instead.
+//     during a 1 GiB push, all of it on the writer). Readahead of the
+//     hole ahead of the writer zeroes those pages here instead.
 //   - when badger moves to a new file it msyncs the old one and waits for
 //     all 64 MiB to reach the disk (35 ms each, 0.6 s per GiB). Writeback
 //     started here as the file fills leaves the msync little to do.
