@@ -80,7 +80,9 @@ func (v *valueLogAhead) round() {
 	// mapped costs a TLB shootdown across cores (17% of a push's CPU when
 	// tried): unmap first. This also keeps the written pages out of RSS.
 	trimMappings(v.dir)
-	// Starts writeback only; it never waits for the disk.
+	// Starts writeback without waiting for it to finish (it can still
+	// block while the disk's queue is full: one reason this runs here, off
+	// the write path).
 	unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 
 	if name != v.head {
