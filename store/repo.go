@@ -117,7 +117,7 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		ahead:      r.ahead,
 	}
 	bs = &spaceGuardBlockstore{Blockstore: bs, dir: dsDir}
-	r.Blocks = blockstore.NewGCBlockstore(newHashingBlockstore(bs), blockstore.NewGCLocker())
+	r.Blocks = blockstore.NewGCBlockstore(damageCheckingBlockstore{bs}, blockstore.NewGCLocker())
 	r.Pins, err = dspinner.New(ctx, r.Datastore, r.OfflineDAG())
 	if err != nil {
 		return fmt.Errorf("load pins: %w", err)
