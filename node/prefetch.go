@@ -62,7 +62,7 @@ type Fetch struct {
 	queue    []cid.Cid
 	walking  bool
 	inflight map[string]bool
-	waiters  map[string][]chan struct{}
+	waiters  map[string][]chan blocks.Block
 	err      error
 
 	done chan struct{}
@@ -76,7 +76,7 @@ func (n *Node) StartFetch(ctx context.Context, roots []cid.Cid) *Fetch {
 		n:        n,
 		local:    merkledag.NewDAGService(blockservice.New(n.store, nil)),
 		inflight: map[string]bool{},
-		waiters:  map[string][]chan struct{}{},
+		waiters:  map[string][]chan blocks.Block{},
 		done:     make(chan struct{}),
 		walking:  true,
 	}
@@ -250,7 +250,7 @@ func (f *Fetch) fetchOne(c cid.Cid) error {
 		return err
 	}
 	if has {
-		f.arrived(c)
+		f.arrived(c, nil)
 		return nil
 	}
 	blk, err := f.fetcher.GetBlock(f.ctx, c)
@@ -269,15 +269,18 @@ func (f *Fetch) store(blk blocks.Block) error {
 	if err := f.n.exchange.NotifyNewBlocks(f.ctx, blk); err != nil {
 		return err
 	}
-	f.arrived(blk.Cid())
+	f.arrived(blk.Cid(), blk)
 	return nil
 }
 
-func (f *Fetch) arrived(c cid.Cid) {
+// arrived wakes the readers waiting for c, handing them blk when it was
+// just fetched: reading it back from the repo would cost a copy of every
+// chunk, and the allocation and collection of one, for bytes already here.
+func (f *Fetch) arrived(c cid.Cid, blk blocks.Block) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ch := range f.waiters[c.KeyString()] {
-		close(ch)
+		ch <- blk
 	}
 	delete(f.waiters, c.KeyString())
 }
@@ -302,12 +305,13 @@ func (f *Fetch) get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 }
 
 // want puts c at the front of the queue unless it is local, and returns
-// what closes when it arrives (nil when it is local already).
-func (f *Fetch) want(ctx context.Context, c cid.Cid) chan struct{} {
+// what it arrives on (nil when it is local already): the block, or nil
+// when it is in the repo.
+func (f *Fetch) want(ctx context.Context, c cid.Cid) chan blocks.Block {
 	if has, err := f.n.store.Has(ctx, c); err == nil && has {
 		return nil
 	}
-	ch := make(chan struct{})
+	ch := make(chan blocks.Block, 1)
 	f.mu.Lock()
 	f.waiters[c.KeyString()] = append(f.waiters[c.KeyString()], ch)
 	f.urgent = append(f.urgent, c)
@@ -316,16 +320,16 @@ func (f *Fetch) want(ctx context.Context, c cid.Cid) chan struct{} {
 	return ch
 }
 
-func (f *Fetch) await(ctx context.Context, c cid.Cid, arrived chan struct{}) (ipld.Node, error) {
+func (f *Fetch) await(ctx context.Context, c cid.Cid, arrived chan blocks.Block) (ipld.Node, error) {
 	if arrived != nil {
-		// It may have come in between the look and the registration.
-		if has, err := f.n.store.Has(ctx, c); err != nil || !has {
-			select {
-			case <-arrived:
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+		blk, ok := f.receive(ctx, c, arrived)
+		if ok && blk != nil && c.Type() == cid.Raw {
+			// Chunks, almost all the bytes; other nodes are few and are
+			// decoded as the repo's DAG service does.
+			return merkledag.DecodeRawBlock(blk)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 	}
 	nd, err := f.local.Get(ctx, c)
@@ -337,6 +341,26 @@ func (f *Fetch) await(ctx context.Context, c cid.Cid, arrived chan struct{}) (ip
 	return nd, err
 }
 
+// receive waits for c on arrived, unless it came in between want's look
+// and its registration, which nothing would report.
+func (f *Fetch) receive(ctx context.Context, c cid.Cid, arrived chan blocks.Block) (blocks.Block, bool) {
+	select {
+	case blk := <-arrived:
+		return blk, true
+	default:
+	}
+	if has, err := f.n.store.Has(ctx, c); err == nil && has {
+		return nil, false
+	}
+	select {
+	case blk := <-arrived:
+		return blk, true
+	case <-f.done:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
 // fetchDAG is a read-only DAG service over a Fetch.
 type fetchDAG struct{ f *Fetch }
 
@@ -346,7 +370,7 @@ func (d fetchDAG) GetMany(ctx context.Context, cids []cid.Cid) <-chan *ipld.Node
 	out := make(chan *ipld.NodeOption, len(cids))
 	// All jump the queue at once; they are handed over in order, as a
 	// reader preloading the next blocks of a file wants them.
-	arrivals := make([]chan struct{}, len(cids))
+	arrivals := make([]chan blocks.Block, len(cids))
 	for i, c := range cids {
 		arrivals[i] = d.f.want(ctx, c)
 	}
