@@ -14,7 +14,8 @@ import (
 
 // remoteBackend runs operations in the daemon that owns the repo.
 type remoteBackend struct {
-	http *http.Client
+	http   *http.Client
+	socket string
 }
 
 // dialDaemon connects to the daemon's socket in repo, if one answers.
@@ -31,7 +32,7 @@ func dialDaemon(ctx context.Context, repo string) (*remoteBackend, bool) {
 			return d.DialContext(ctx, "unix", path)
 		},
 	}
-	return &remoteBackend{http: &http.Client{Transport: tr}}, true
+	return &remoteBackend{http: &http.Client{Transport: tr}, socket: path}, true
 }
 
 func (c *remoteBackend) Close() error {
@@ -91,6 +92,12 @@ func (c *remoteBackend) Push(ctx context.Context, req pushRequest, body io.Reade
 }
 
 func (c *remoteBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error) {
+	if o, ok := w.(outputFile); ok && o.file() != nil {
+		sum, err := c.pullToFile(ctx, req, o.file())
+		if !errors.Is(err, errNoFdPull) {
+			return sum, err
+		}
+	}
 	resp, err := c.do(ctx, http.MethodPost, "/pull", jsonBody(req), nil)
 	if err != nil {
 		return pullSummary{}, err

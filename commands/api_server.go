@@ -15,7 +15,8 @@ import (
 // The daemon's API: HTTP over a unix socket in the repo, mode 0600, so only
 // the repo's owner can reach it. Requests and results are the backend's own
 // types as JSON; a pull streams its tar as the body and reports its outcome
-// in trailers, since an error can come after the first byte.
+// in trailers, since an error can come after the first byte (or, into a
+// file or pipe, writes it there itself: see api_fd.go).
 const (
 	headerRequest = "Imgp2p-Request"
 	trailerError  = "Imgp2p-Error"
@@ -45,6 +46,7 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /push", s.push)
 	mux.HandleFunc("POST /pull", s.pull)
+	mux.HandleFunc("POST /pull-to-fd", s.pullToFd)
 	mux.HandleFunc("POST /copy", s.copy)
 	mux.HandleFunc("GET /ls", s.list)
 	mux.HandleFunc("GET /id", s.id)

@@ -35,6 +35,11 @@ type stdoutSink struct{ io.Writer }
 func (stdoutSink) commit() error { return nil }
 func (stdoutSink) abort()        {}
 
+func (s stdoutSink) file() *os.File {
+	f, _ := s.Writer.(*os.File)
+	return f
+}
+
 // fileSink writes a temporary file beside the target and renames it.
 type fileSink struct {
 	*os.File
@@ -49,6 +54,8 @@ func newFileSink(target string) (*fileSink, error) {
 	}
 	return &fileSink{File: f, target: target}, nil
 }
+
+func (s *fileSink) file() *os.File { return s.File }
 
 func (s *fileSink) commit() error {
 	if err := s.Sync(); err != nil {
