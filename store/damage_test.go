@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,18 +26,25 @@ func TestDamageOnDiskIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunk, whole := randomBlock(t, 64<<10), randomBlock(t, 64<<10)
-	all := []blocks.Block{chunk, whole}
 	// Enough small blocks to fill several table blocks: badger reads the
-	// last one of each table as it opens the table.
-	var small blocks.Block
+	// last one of each table as it opens the table, so the one damaged
+	// is the first in key order. The chunks' keys (and where their values
+	// lie) must not share its table block: they sort after the tenth.
+	var smalls []blocks.Block
 	for range 100 {
-		b := randomBlock(t, 1000)
-		all = append(all, b)
-		if small == nil || tableKey(b) < tableKey(small) {
-			small = b
+		smalls = append(smalls, randomBlock(t, 1000))
+	}
+	slices.SortFunc(smalls, func(a, b blocks.Block) int { return strings.Compare(tableKey(a), tableKey(b)) })
+	small := smalls[0]
+	chunkBlock := func() blocks.Block {
+		for {
+			if b := randomBlock(t, 64<<10); tableKey(b) > tableKey(smalls[9]) {
+				return b
+			}
 		}
 	}
+	chunk, whole := chunkBlock(), chunkBlock()
+	all := append([]blocks.Block{chunk, whole}, smalls...)
 	if err := r.Blocks.PutMany(ctx, all); err != nil {
 		t.Fatal(err)
 	}
