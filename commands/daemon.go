@@ -73,7 +73,7 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 		return err
 	}
 	defer n.Close()
-	b := &localBackend{repo: repo, node: n, nodeOpts: opts, logf: opts.Logf}
+	b := newLocalBackend(repo, n, opts)
 	api, err := listenAPI(b)
 	if err != nil {
 		return err

@@ -29,6 +29,15 @@ type localBackend struct {
 	logf     func(string, ...any)
 }
 
+// newLocalBackend serves operations on repo, through n when it is a
+// daemon's. Blob files this process finds to match their digests are
+// remembered in the repo, so later reads of them, by any process, need
+// not hash them again.
+func newLocalBackend(repo *store.Repo, n *node.Node, opts node.Options) *localBackend {
+	image.RememberVerified(repo.Verified)
+	return &localBackend{repo: repo, node: n, nodeOpts: opts, logf: opts.Logf}
+}
+
 func (b *localBackend) Close() error { return b.repo.Close() }
 
 // dag writes through the node when there is one, so bitswap learns of new

@@ -55,5 +55,5 @@ func localFor(c *cli.Context, repo *store.Repo) (backend, error) {
 		repo.Close()
 		return nil, err
 	}
-	return &localBackend{repo: repo, nodeOpts: opts, logf: opts.Logf}, nil
+	return newLocalBackend(repo, nil, opts), nil
 }

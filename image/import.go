@@ -135,6 +135,10 @@ func (b *layoutBuilder) addBlob(ctx context.Context, d v1.Descriptor, keep bool)
 	if err != nil {
 		return addedFile{}, nil, err
 	}
+	if f.verify(d) == nil {
+		// Hashed as it was stored: reading it back need not hash it again.
+		markVerified(ctx, f.node.Cid(), d)
+	}
 	b.blobs[d.Digest.Hex] = f
 	if keep {
 		b.meta[d.Digest.Hex] = raw

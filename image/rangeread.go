@@ -75,7 +75,7 @@ func (r *Root) WriteBlob(ctx context.Context, d v1.Descriptor, w io.Writer) erro
 		return fmt.Errorf("blob %s: stored file has %d bytes, descriptor says %d", d.Digest, size, d.Size)
 	}
 	ng := merkledag.NewSession(ctx, r.dag)
-	if isVerified(nd.Cid(), d) {
+	if isVerified(ctx, nd.Cid(), d) {
 		return writeRange(ctx, ng, nd, 0, d.Size, func(b []byte) error {
 			_, err := w.Write(b)
 			return err
@@ -89,7 +89,7 @@ func (r *Root) WriteBlob(ctx context.Context, d v1.Descriptor, w io.Writer) erro
 		err = writeRange(ctx, ng, nd, 0, d.Size, v.write)
 	}
 	if err == nil {
-		markVerified(nd.Cid(), d)
+		markVerified(ctx, nd.Cid(), d)
 	}
 	return err
 }

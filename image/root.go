@@ -168,7 +168,14 @@ func (r *Root) BlobCID(ctx context.Context, h v1.Hash) (cid.Cid, error) {
 
 // OpenBlob streams the blob d describes, failing at the end if its bytes
 // do not match d's size and digest, so nothing unverified passes silently.
+// A file already found to match d is not hashed again (see verifiedBlobs).
 func (r *Root) OpenBlob(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	return r.openBlob(ctx, d, false)
+}
+
+// openBlob is OpenBlob; recheck hashes the blob even if it was found to
+// match before.
+func (r *Root) openBlob(ctx context.Context, d v1.Descriptor, recheck bool) (io.ReadCloser, error) {
 	nd, err := r.blobNode(ctx, d.Digest)
 	if err != nil {
 		return nil, err
@@ -181,7 +188,12 @@ func (r *Root) OpenBlob(ctx context.Context, d v1.Descriptor) (io.ReadCloser, er
 		dr.Close()
 		return nil, fmt.Errorf("blob %s: stored file has %d bytes, descriptor says %d", d.Digest, dr.Size(), d.Size)
 	}
-	return &verifyingReader{r: dr, c: dr, d: d, h: sha256.New()}, nil
+	v := &verifyingReader{r: dr, c: dr, d: d}
+	if recheck || !isVerified(ctx, nd.Cid(), d) {
+		v.h = sha256.New()
+		v.matched = func() { markVerified(ctx, nd.Cid(), d) }
+	}
+	return v, nil
 }
 
 // readMeta returns the verified bytes of a small metadata blob.
@@ -204,8 +216,10 @@ type verifyingReader struct {
 	r io.Reader
 	c io.Closer
 	d v1.Descriptor
-	h hash.Hash
-	n int64
+	// h hashes what is read, unless the file is known to match d.
+	h       hash.Hash
+	matched func()
+	n       int64
 	// checked is set once the digest has been compared.
 	checked bool
 }
@@ -218,15 +232,20 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		return n, fmt.Errorf("blob %s: %w", v.d.Digest, err)
 	}
-	v.h.Write(p[:n])
+	if v.h != nil {
+		v.h.Write(p[:n])
+	}
 	v.n += int64(n)
 	if v.n > v.d.Size {
 		return 0, fmt.Errorf("blob %s: more than the %d bytes its descriptor promises", v.d.Digest, v.d.Size)
 	}
-	if v.n == v.d.Size && !v.checked {
+	if v.n == v.d.Size && !v.checked && v.h != nil {
 		v.checked = true
 		if got := fmt.Sprintf("%x", v.h.Sum(nil)); got != v.d.Digest.Hex {
 			return 0, fmt.Errorf("blob %s: content digest is sha256:%s", v.d.Digest, got)
+		}
+		if v.matched != nil {
+			v.matched()
 		}
 	}
 	if err == io.EOF && v.n != v.d.Size {

@@ -8,7 +8,8 @@ import (
 )
 
 // VerifyBlobs re-reads every blob of the root and checks its size and
-// digest against the descriptor that names it, reporting each failure.
+// digest against the descriptor that names it, reporting each failure,
+// whether or not it was found to match before.
 // It returns the number of blobs checked; err is for failing to read the
 // root's metadata at all.
 func (r *Root) VerifyBlobs(ctx context.Context, report func(v1.Descriptor, error)) (int, error) {
@@ -17,7 +18,7 @@ func (r *Root) VerifyBlobs(ctx context.Context, report func(v1.Descriptor, error
 		return 0, err
 	}
 	for _, d := range exp.Blobs() {
-		rc, err := r.OpenBlob(ctx, d)
+		rc, err := r.openBlob(ctx, d, true)
 		if err == nil {
 			_, err = io.Copy(io.Discard, rc)
 			rc.Close()

@@ -68,6 +68,8 @@ type Repo struct {
 	Blocks blockstore.GCBlockstore
 	Pins   pin.Pinner
 	Images *Images
+	// Verified lists blob files already found to match their digests.
+	Verified *VerifiedBlobs
 
 	lock  *repoLock
 	ahead *valueLogAhead
@@ -123,6 +125,7 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		return fmt.Errorf("load pins: %w", err)
 	}
 	r.Images = &Images{ds: r.Datastore}
+	r.Verified = &VerifiedBlobs{ds: r.Datastore}
 	// Opening reads through badger's mapped files (tables, the value log's
 	// head); none of that needs to stay counted as ours.
 	r.ReleaseMappedPages()
