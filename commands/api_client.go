@@ -66,14 +66,19 @@ func (c *remoteBackend) do(ctx context.Context, method, path string, body io.Rea
 		return nil, fmt.Errorf("daemon API: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		var e struct{ Error string }
-		if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
-			return nil, errors.New(e.Error)
-		}
-		return nil, fmt.Errorf("daemon API: %s", resp.Status)
+		return nil, responseError(resp)
 	}
 	return resp, nil
+}
+
+// responseError is the daemon's error response as an error.
+func responseError(resp *http.Response) error {
+	defer resp.Body.Close()
+	var e struct{ Error string }
+	if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
+		return errors.New(e.Error)
+	}
+	return fmt.Errorf("daemon API: %s", resp.Status)
 }
 
 func jsonBody(v any) io.Reader {

@@ -77,12 +77,7 @@ func (c *remoteBackend) pullToFile(ctx context.Context, req pullRequest, f *os.F
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		return pullSummary{}, errNoFdPull
 	default:
-		defer resp.Body.Close()
-		var e struct{ Error string }
-		if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
-			return pullSummary{}, errors.New(e.Error)
-		}
-		return pullSummary{}, fmt.Errorf("daemon API: %s", resp.Status)
+		return pullSummary{}, responseError(resp)
 	}
 	if _, _, err := uc.WriteMsgUnix([]byte{0}, unix.UnixRights(int(f.Fd())), nil); err != nil {
 		return pullSummary{}, c.fdErr(ctx, err)
