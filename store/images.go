@@ -30,8 +30,13 @@ type ImageRecord struct {
 type Images struct{ ds ds.Datastore }
 
 func imageKey(root cid.Cid) ds.Key {
-	// Keyed by multihash so that CIDv0/v1 spellings of one root collide.
-	return imagesPrefix.ChildString(cid.NewCidV1(root.Type(), root.Hash()).String())
+	return imagesPrefix.ChildString(cidKeyName(root))
+}
+
+// cidKeyName names c in a datastore key as CIDv1, so that the CIDv0 and
+// v1 spellings of one DAG node find the same record.
+func cidKeyName(c cid.Cid) string {
+	return cid.NewCidV1(c.Type(), c.Hash()).String()
 }
 
 // Put records (or replaces) an image.

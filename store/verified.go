@@ -17,8 +17,7 @@ var verifiedPrefix = ds.NewKey("/imgp2p/verified")
 type VerifiedBlobs struct{ ds ds.Datastore }
 
 func verifiedKey(file cid.Cid, digest string) ds.Key {
-	// By multihash, so that CIDv0/v1 spellings of one file collide.
-	return verifiedPrefix.ChildString(cid.NewCidV1(file.Type(), file.Hash()).String()).ChildString(digest)
+	return verifiedPrefix.ChildString(cidKeyName(file)).ChildString(digest)
 }
 
 // Has reports whether file was found to match digest (sha256:hex).
