@@ -136,10 +136,8 @@ func (f *Fetch) run(roots []cid.Cid) {
 	for range f.wantLimit() {
 		g.Go(f.work)
 	}
-	leaves, err := f.walk(roots)
+	err := f.walk(roots)
 	f.mu.Lock()
-	rand.Shuffle(len(leaves), func(i, j int) { leaves[i], leaves[j] = leaves[j], leaves[i] })
-	f.queue = append(f.queue, leaves...)
 	f.walking = false
 	f.wake.Broadcast()
 	f.mu.Unlock()
@@ -149,44 +147,21 @@ func (f *Fetch) run(roots []cid.Cid) {
 	f.finish(err)
 }
 
-// walk fetches every inner node under roots, a level at a time and
-// several at once, and returns the raw leaves, which hold almost all the
-// bytes.
-func (f *Fetch) walk(roots []cid.Cid) ([]cid.Cid, error) {
-	var leaves []cid.Cid
-	level := roots
-	for len(level) > 0 {
-		var inner []cid.Cid
-		for _, c := range level {
-			if c.Type() == cid.Raw {
-				leaves = append(leaves, c)
-			} else {
-				inner = append(inner, c)
-			}
-		}
-		links := make([][]*ipld.Link, len(inner))
-		g, ctx := errgroup.WithContext(f.ctx)
-		g.SetLimit(8)
-		for i, c := range inner {
-			g.Go(func() error {
-				nd, err := f.get(ctx, c)
-				if err == nil {
-					links[i] = nd.Links()
-				}
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
-		level = nil
-		for _, ls := range links {
-			for _, l := range ls {
-				level = append(level, l.Cid)
-			}
-		}
+// enqueue adds leaves to the queue, each at a random place in it (an
+// inside-out shuffle), so the queue stays in random order however the
+// leaves come in.
+func (f *Fetch) enqueue(leaves []cid.Cid) {
+	if len(leaves) == 0 {
+		return
 	}
-	return leaves, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range leaves {
+		f.queue = append(f.queue, c)
+		i, j := len(f.queue)-1, rand.IntN(len(f.queue))
+		f.queue[i], f.queue[j] = f.queue[j], f.queue[i]
+	}
+	f.wake.Broadcast()
 }
 
 // work fetches queued blocks until none is left.

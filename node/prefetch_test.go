@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
@@ -146,5 +147,67 @@ func wantFetchedOnce(t *testing.T, ctx context.Context, n *Node, root cid.Cid, w
 	}
 	if got := n.Stats(); got.Blocks != want {
 		t.Errorf("stored %d fetched blocks, want each of the %d once", got.Blocks, want)
+	}
+}
+
+// A fetch walks a DAG of several levels, in which one subtree is linked
+// from two parents, and brings every block once.
+func TestFetchDeepDAGWithSharedSubtree(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	seeder, puller := loopbackNode(t, ctx), loopbackNode(t, ctx)
+
+	// root → a, b, shared; a → shared, b → shared: 4 inner nodes, 3×8 leaves.
+	a, _ := putRandomDAG(t, ctx, []*Node{seeder}, 8, 4<<10)
+	b, _ := putRandomDAG(t, ctx, []*Node{seeder}, 8, 4<<10)
+	shared, _ := putRandomDAG(t, ctx, []*Node{seeder}, 8, 4<<10)
+	for _, nd := range []*merkledag.ProtoNode{a, b} {
+		if err := nd.AddNodeLink("", shared); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := merkledag.NodeWithData(nil)
+	for _, nd := range []*merkledag.ProtoNode{a, b, shared} {
+		if err := root.AddNodeLink("", nd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := seeder.Repo.Blocks.PutMany(ctx, []blocks.Block{a, b, root}); err != nil {
+		t.Fatal(err)
+	}
+	if err := puller.Connect(ctx, []string{seeder.Addrs()[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := puller.Fetch(ctx, []cid.Cid{root.Cid()}); err != nil {
+		t.Fatal(err)
+	}
+	wantFetchedOnce(t, ctx, puller, root.Cid(), 4+3*8)
+}
+
+// A fetch whose DAG links a node no peer has fails when its context ends,
+// instead of waiting for ever, and says why.
+func TestFetchOfMissingInnerNodeEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	seeder, puller := loopbackNode(t, ctx), loopbackNode(t, ctx)
+	missing := merkledag.NodeWithData([]byte("nobody has this"))
+	root := merkledag.NodeWithData(nil)
+	if err := root.AddNodeLink("", missing); err != nil {
+		t.Fatal(err)
+	}
+	if err := seeder.Repo.Blocks.Put(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	if err := puller.Connect(ctx, []string{seeder.Addrs()[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+	short, stop := context.WithTimeout(ctx, 2*time.Second)
+	defer stop()
+	err := puller.Fetch(short, []cid.Cid{root.Cid()})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("fetch of a DAG with a missing node: %v, want the context's deadline", err)
+	}
+	if has, _ := puller.Repo.Blocks.Has(ctx, root.Cid()); !has {
+		t.Error("the root, which the peer had, was not kept")
 	}
 }
