@@ -64,8 +64,10 @@ func TestPlanLocalOfPartlyFetchedImageIsIncomplete(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	exp, _, err = b.planLocal(ctx, imp.Root, image.ExportOptions{})
-	if err != nil || exp != nil {
-		t.Fatalf("layer file %s missing: export %v, error %v; want no local plan and no error", file, exp != nil, err)
+	// The blob's CID is in the blobs directory, so the plan is made, but
+	// it counts the blob as missing: the pull goes online for it.
+	exp, st, err = b.planLocal(ctx, imp.Root, image.ExportOptions{})
+	if err != nil || (exp != nil && st.Complete()) {
+		t.Fatalf("layer file %s missing: export %v, %+v, error %v; want no complete local plan and no error", file, exp != nil, st, err)
 	}
 }

@@ -23,12 +23,9 @@ var ErrNotImage = errors.New("not an imgp2p image")
 // Root is an image root opened for reading. Its DAG service decides where
 // blocks come from: the local repo alone, or peers too.
 type Root struct {
-	CID cid.Cid
-	dag ipld.DAGService
-	// getter reads blob contents through one session, so peers found for
-	// one blob are asked first for the next.
-	getter ipld.NodeGetter
-	blobs  blobIndex
+	CID   cid.Cid
+	dag   ipld.DAGService
+	blobs blobIndex
 	// layoutFiles are the root's own files other than blobs (oci-layout,
 	// index.json): a pull fetches them too, so the root it leaves in the
 	// repo is whole and verifiable.
@@ -79,7 +76,11 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 			files = append(files, l.Cid)
 		}
 	}
-	return &Root{CID: c, dag: dag, blobs: dirBlobs{blobs}, layoutFiles: files, rawIndex: rawIndex, index: index}, nil
+	idx, err := newDirBlobs(ctx, blobs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: blobs/sha256: %w", c, err)
+	}
+	return &Root{CID: c, dag: dag, blobs: idx, layoutFiles: files, rawIndex: rawIndex, index: index}, nil
 }
 
 // ReadingFrom returns the same root reading blob contents from dag, for
@@ -95,18 +96,57 @@ func (r *Root) LayoutFiles() []cid.Cid { return r.layoutFiles }
 
 // blobIndex finds a root's blob files by digest.
 type blobIndex interface {
-	// find returns the file's root node, or an error wrapping
-	// os.ErrNotExist.
-	find(ctx context.Context, hex string) (ipld.Node, error)
+	// find returns the file's CID, or an error wrapping os.ErrNotExist.
+	find(ctx context.Context, hex string) (cid.Cid, error)
 	// files lists every blob file's CID.
 	files(ctx context.Context) ([]cid.Cid, error)
 }
 
 // dirBlobs is a native root's blobs/sha256 directory.
-type dirBlobs struct{ dir uio.Directory }
+type dirBlobs struct {
+	dir uio.Directory
+	// links maps names to CIDs when the directory is one node (not
+	// sharded), as it is but for images of thousands of blobs: finding a
+	// blob's CID then fetches nothing. Through a Find, planning a pull
+	// fetched every blob's root node one after another, a round trip to
+	// a peer each (0.16 s of a 4-layer pull's start).
+	links map[string]cid.Cid
+}
 
-func (d dirBlobs) find(ctx context.Context, hex string) (ipld.Node, error) {
-	return d.dir.Find(ctx, hex)
+func newDirBlobs(ctx context.Context, dir uio.Directory) (dirBlobs, error) {
+	d := dirBlobs{dir: dir}
+	if dyn, ok := dir.(*uio.DynamicDirectory); !ok || !isBasic(dyn.Directory) {
+		return d, nil
+	}
+	links, err := dir.Links(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.links = make(map[string]cid.Cid, len(links))
+	for _, l := range links {
+		d.links[l.Name] = l.Cid
+	}
+	return d, nil
+}
+
+func isBasic(d uio.Directory) bool {
+	_, ok := d.(*uio.BasicDirectory)
+	return ok
+}
+
+func (d dirBlobs) find(ctx context.Context, hex string) (cid.Cid, error) {
+	if d.links != nil {
+		c, ok := d.links[hex]
+		if !ok {
+			return cid.Undef, fmt.Errorf("blob sha256:%s: %w", hex, os.ErrNotExist)
+		}
+		return c, nil
+	}
+	nd, err := d.dir.Find(ctx, hex)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return nd.Cid(), nil
 }
 
 func (d dirBlobs) files(ctx context.Context) ([]cid.Cid, error) {
@@ -147,23 +187,23 @@ func readNode(ctx context.Context, dag ipld.DAGService, nd ipld.Node, limit int6
 
 // blobNode returns the root node of the file holding blob h.
 func (r *Root) blobNode(ctx context.Context, h v1.Hash) (ipld.Node, error) {
-	if err := checkDigest(h); err != nil {
+	c, err := r.BlobCID(ctx, h)
+	if err != nil {
 		return nil, err
 	}
-	nd, err := r.blobs.find(ctx, h.Hex)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("blob %s is not in image %s", h, r.CID)
-	}
-	return nd, err
+	return r.dag.Get(ctx, c)
 }
 
 // BlobCID returns the CID of the file holding blob h.
 func (r *Root) BlobCID(ctx context.Context, h v1.Hash) (cid.Cid, error) {
-	nd, err := r.blobNode(ctx, h)
-	if err != nil {
+	if err := checkDigest(h); err != nil {
 		return cid.Undef, err
 	}
-	return nd.Cid(), nil
+	c, err := r.blobs.find(ctx, h.Hex)
+	if errors.Is(err, os.ErrNotExist) {
+		return cid.Undef, fmt.Errorf("blob %s is not in image %s", h, r.CID)
+	}
+	return c, err
 }
 
 // OpenBlob streams the blob d describes, failing at the end if its bytes
