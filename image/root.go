@@ -47,6 +47,9 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	if err != nil {
 		return openNerdctl(ctx, dag, c, nd, notImage)
 	}
+	warm, stopWarming := context.WithCancel(ctx)
+	defer stopWarming()
+	go warmPath(warm, dag, nd, blobsDir, algorithmDir)
 	idxNode, err := dir.Find(ctx, indexFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, notImage("it has no index.json")
@@ -81,6 +84,31 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 		return nil, fmt.Errorf("%s: blobs/sha256: %w", c, err)
 	}
 	return &Root{CID: c, dag: dag, blobs: idx, layoutFiles: files, rawIndex: rawIndex, index: index}, nil
+}
+
+// warmPath gets the nodes along names under nd, following plain links by
+// name, so that they are local when Open's lookups reach them: fetched
+// from peers while index.json is, instead of after it (each lookup is a
+// bitswap round trip of at least 20 ms). It stops at the first name not
+// found among nd's own links, a sharded directory's for one: the lookups
+// themselves handle those.
+func warmPath(ctx context.Context, dag ipld.NodeGetter, nd ipld.Node, names ...string) {
+	for _, name := range names {
+		var next cid.Cid
+		for _, l := range nd.Links() {
+			if l.Name == name {
+				next = l.Cid
+				break
+			}
+		}
+		if !next.Defined() {
+			return
+		}
+		var err error
+		if nd, err = dag.Get(ctx, next); err != nil {
+			return
+		}
+	}
 }
 
 // ReadingFrom returns the same root reading blob contents from dag, for
