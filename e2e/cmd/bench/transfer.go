@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -184,6 +185,10 @@ func runTransfer(t tools, work string, ns *netns, o transferOpts) transfer {
 func median(reps int, f func(rep int) outcome) outcome {
 	var all []outcome
 	for i := range max(reps, 1) {
+		// Every run starts with nothing dirty in the page cache: what an
+		// earlier step left unwritten (Kubo's add never fsyncs, for one)
+		// would otherwise be written back during this run, on its time.
+		syscall.Sync()
 		all = append(all, f(i))
 	}
 	slices.SortFunc(all, func(a, b outcome) int { return cmp.Compare(a.elapsed, b.elapsed) })
