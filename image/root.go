@@ -47,9 +47,16 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	if err != nil {
 		return openNerdctl(ctx, dag, c, nd, notImage)
 	}
-	warm, stopWarming := context.WithCancel(ctx)
-	defer stopWarming()
-	go warmPath(warm, dag, nd, blobsDir, algorithmDir)
+	// blobs/sha256 is fetched while index.json is (each is a bitswap round
+	// trip of at least 20 ms from a peer), by following the root's plain
+	// links; a name not found that way (a sharded root, or no such
+	// directory) is left to the lookup below, after index.json. Never
+	// both at once: two requests for one block a moment apart can leave
+	// a want the serving peer drops and the asker never repeats.
+	aside, stopAside := context.WithCancel(ctx)
+	defer stopAside()
+	blobsNode := make(chan ipld.Node, 1)
+	go func() { blobsNode <- followPath(aside, dag, nd, blobsDir, algorithmDir) }()
 	idxNode, err := dir.Find(ctx, indexFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, notImage("it has no index.json")
@@ -65,7 +72,12 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	if err != nil {
 		return nil, notImage("index.json does not parse: " + err.Error())
 	}
-	blobs, err := subdir(ctx, dag, dir, blobsDir, algorithmDir)
+	var blobs uio.Directory
+	if found := <-blobsNode; found != nil {
+		blobs, err = uio.NewDirectoryFromNode(dag, found)
+	} else {
+		blobs, err = subdir(ctx, dag, dir, blobsDir, algorithmDir)
+	}
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, uio.ErrNotADir) {
 		return nil, notImage("it has no blobs/sha256 directory")
 	}
@@ -86,13 +98,10 @@ func Open(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*Root, error) {
 	return &Root{CID: c, dag: dag, blobs: idx, layoutFiles: files, rawIndex: rawIndex, index: index}, nil
 }
 
-// warmPath gets the nodes along names under nd, following plain links by
-// name, so that they are local when Open's lookups reach them: fetched
-// from peers while index.json is, instead of after it (each lookup is a
-// bitswap round trip of at least 20 ms). It stops at the first name not
-// found among nd's own links, a sharded directory's for one: the lookups
-// themselves handle those.
-func warmPath(ctx context.Context, dag ipld.NodeGetter, nd ipld.Node, names ...string) {
+// followPath returns the node at names under nd, following each node's
+// own links by name, or nil when a name is not among them or a node
+// cannot be had.
+func followPath(ctx context.Context, dag ipld.NodeGetter, nd ipld.Node, names ...string) ipld.Node {
 	for _, name := range names {
 		var next cid.Cid
 		for _, l := range nd.Links() {
@@ -102,13 +111,14 @@ func warmPath(ctx context.Context, dag ipld.NodeGetter, nd ipld.Node, names ...s
 			}
 		}
 		if !next.Defined() {
-			return
+			return nil
 		}
 		var err error
 		if nd, err = dag.Get(ctx, next); err != nil {
-			return
+			return nil
 		}
 	}
+	return nd
 }
 
 // ReadingFrom returns the same root reading blob contents from dag, for

@@ -25,9 +25,9 @@ func (g *countingGetter) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) 
 	return g.NodeGetter.Get(ctx, c)
 }
 
-// warmPath gets each node along the names, and stops at a name the
-// current node does not link.
-func TestWarmPathFollowsNamedLinks(t *testing.T) {
+// followPath gets each node along the names and returns the last, and
+// stops with nil at a name the current node does not link.
+func TestFollowPathFollowsNamedLinks(t *testing.T) {
 	ctx := context.Background()
 	dag := mdtest.Mock()
 	leaf := merkledag.NodeWithData([]byte("sha256 dir"))
@@ -46,14 +46,19 @@ func TestWarmPathFollowsNamedLinks(t *testing.T) {
 	}
 
 	g := &countingGetter{NodeGetter: dag}
-	warmPath(ctx, g, root, "blobs", "sha256")
+	nd := followPath(ctx, g, root, "blobs", "sha256")
+	if nd == nil || nd.Cid() != leaf.Cid() {
+		t.Errorf("blobs/sha256 is %v, want %v", nd, leaf.Cid())
+	}
 	if len(g.got) != 2 || g.got[0] != mid.Cid() || g.got[1] != leaf.Cid() {
-		t.Errorf("warming blobs/sha256 got %v, want %v then %v", g.got, mid.Cid(), leaf.Cid())
+		t.Errorf("following blobs/sha256 got %v, want %v then %v", g.got, mid.Cid(), leaf.Cid())
 	}
 
 	g = &countingGetter{NodeGetter: dag}
-	warmPath(ctx, g, root, "blobs", "sha512", "more")
+	if nd := followPath(ctx, g, root, "blobs", "sha512", "more"); nd != nil {
+		t.Errorf("blobs/sha512/more is %v, want nil", nd.Cid())
+	}
 	if len(g.got) != 1 || g.got[0] != mid.Cid() {
-		t.Errorf("warming blobs/sha512/more got %v, want only %v", g.got, mid.Cid())
+		t.Errorf("following blobs/sha512/more got %v, want only %v", g.got, mid.Cid())
 	}
 }
