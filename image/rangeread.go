@@ -13,10 +13,17 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 )
 
-// rangeWindow is how many sibling blocks a range read asks for at once:
-// enough to keep a peer busy, few enough that a small range never drags in
-// megabytes it does not cover.
-const rangeWindow = 4
+// readAhead is how many blocks a read fetches ahead of the one it writes:
+// 16 keep one peer busy (as node's solo fetches find). A read only ever
+// asks for blocks its range covers, so the window costs memory (up to
+// readAhead blocks held per read), never bytes it does not need. Fetching
+// 4 at a time and writing them before asking for more, a gateway with an
+// empty repo served a 256 MiB image from a loopback peer at 70 MB/s.
+const readAhead = 16
+
+// hashBacklog is how many blocks a whole-blob read hands its hasher
+// before waiting for it.
+const hashBacklog = 4
 
 // BlobSize returns the size of blob h as stored.
 func (r *Root) BlobSize(ctx context.Context, h v1.Hash) (int64, error) {
@@ -105,7 +112,7 @@ type verifiedWriter struct {
 }
 
 func newVerifiedWriter(w io.Writer, d v1.Descriptor) *verifiedWriter {
-	v := &verifiedWriter{w: w, d: d, blocks: make(chan []byte, rangeWindow), summed: make(chan []byte, 1)}
+	v := &verifiedWriter{w: w, d: d, blocks: make(chan []byte, hashBacklog), summed: make(chan []byte, 1)}
 	go func() {
 		h := sha256.New()
 		for b := range v.blocks {
@@ -189,42 +196,53 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 		}
 		pos += size
 	}
-	for len(spans) > 0 {
-		batch := spans[:min(rangeWindow, len(spans))]
-		spans = spans[len(batch):]
-		nodes, err := getAll(ctx, ng, batch)
+	return writeChildren(ctx, ng, spans, write)
+}
+
+type fetched struct {
+	nd  ipld.Node
+	err error
+}
+
+// writeChildren writes each span's part of its child in order, fetching up
+// to readAhead children ahead of the one being written.
+func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, write func([]byte) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan fetched, len(spans))
+	for i := range results {
+		results[i] = make(chan fetched, 1)
+	}
+	// A slot is taken to fetch a child and given back once it is written.
+	slots := make(chan struct{}, readAhead)
+	go func() {
+		for i, s := range spans {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				nd, err := ng.Get(ctx, s.c)
+				results[i] <- fetched{nd, err}
+			}()
+		}
+	}()
+	for i, s := range spans {
+		var f fetched
+		select {
+		case f = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if f.err != nil {
+			return f.err
+		}
+		err := writeRange(ctx, ng, f.nd, s.start, s.end, write)
+		<-slots
 		if err != nil {
 			return err
 		}
-		for _, s := range batch {
-			if err := writeRange(ctx, ng, nodes[s.c.KeyString()], s.start, s.end, write); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
-}
-
-// getAll fetches a window of children concurrently.
-func getAll(ctx context.Context, ng ipld.NodeGetter, spans []childSpan) (map[string]ipld.Node, error) {
-	cids := make([]cid.Cid, len(spans))
-	for i, s := range spans {
-		cids[i] = s.c
-	}
-	got := map[string]ipld.Node{}
-	for res := range ng.GetMany(ctx, cids) {
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		got[res.Node.Cid().KeyString()] = res.Node
-	}
-	for _, c := range cids {
-		if _, ok := got[c.KeyString()]; !ok {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, ipld.ErrNotFound{Cid: c}
-		}
-	}
-	return got, nil
 }

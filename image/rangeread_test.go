@@ -8,8 +8,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
@@ -107,5 +109,108 @@ func TestVerifiedWriterHoldsBackTheLastBlock(t *testing.T) {
 		} else if err != nil || !bytes.Equal(out.Bytes(), all) {
 			t.Fatalf("good digest: err %v, got %q", err, out.Bytes())
 		}
+	}
+}
+
+// gatedDAG holds every Get until open is closed, counting those waiting.
+type gatedDAG struct {
+	ipld.DAGService
+	open    chan struct{}
+	failing cid.Cid // Get of this one fails
+
+	mu            sync.Mutex
+	waiting, peak int
+}
+
+func (g *gatedDAG) Get(ctx context.Context, k cid.Cid) (ipld.Node, error) {
+	g.mu.Lock()
+	g.waiting++
+	g.peak = max(g.peak, g.waiting)
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	g.waiting--
+	g.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if k == g.failing {
+		return nil, ipld.ErrNotFound{Cid: k}
+	}
+	return g.DAGService.Get(ctx, k)
+}
+
+func (g *gatedDAG) counts() (waiting, peak int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting, g.peak
+}
+
+// A whole-blob read keeps readAhead blocks on the way, never more, and
+// still writes them in order.
+func TestReadsFetchAheadInOrder(t *testing.T) {
+	ctx := context.Background()
+	data := make([]byte, 40<<20+777)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	mem := mdtest.Mock()
+	f, err := addBytes(ctx, mem, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dag := &gatedDAG{DAGService: mem, open: make(chan struct{})}
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting, _ := dag.counts(); waiting < readAhead; waiting, _ = dag.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d blocks asked for at once, want %d", waiting, readAhead)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	close(dag.open)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), data) {
+		t.Fatal("wrong bytes")
+	}
+	if _, peak := dag.counts(); peak > readAhead {
+		t.Fatalf("%d blocks asked for at once, want at most %d", peak, readAhead)
+	}
+}
+
+// A block that cannot be fetched ends the read with its error, after the
+// bytes before it and none after.
+func TestReadAheadStopsAtAMissingBlock(t *testing.T) {
+	ctx := context.Background()
+	data := make([]byte, 30<<20)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	mem := mdtest.Mock()
+	f, err := addBytes(ctx, mem, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const missing = 20
+	dag := &gatedDAG{DAGService: mem, open: make(chan struct{}), failing: f.node.Links()[missing].Cid}
+	close(dag.open)
+	var out bytes.Buffer
+	err = writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
+	if !ipld.IsNotFound(err) {
+		t.Fatalf("got %v, want the missing block's error", err)
+	}
+	if !bytes.Equal(out.Bytes(), data[:missing<<20]) {
+		t.Fatalf("wrote %d bytes, want the %d before the missing block", out.Len(), missing<<20)
 	}
 }
