@@ -106,3 +106,12 @@ func (d *imgp2pDaemon) peers() (map[string]bool, string) {
 	}
 	return ids, out
 }
+
+// serve starts `imgp2p serve` with its gateway on 127.0.0.1:port and
+// returns once the gateway answers. Its ID and Addr stay empty.
+func (r *imgp2pRepo) serve(port string, args ...string) *imgp2pDaemon {
+	addr := "127.0.0.1:" + port
+	d := &imgp2pDaemon{repo: r, proc: start(r.spec("serve", append([]string{"serve", "--listen", addr}, args...)...))}
+	waitV2(d.proc, r.ns, addr)
+	return d
+}

@@ -11,6 +11,7 @@
 //
 //	push    imgp2p push of a layout vs sha256 of its blobs and Kubo's ipfs add -r
 //	pull    pull from one loopback peer vs Kubo→Kubo and crane pull from a registry
+//	gateway GETs of every layer from imgp2p serve vs Debian's docker-registry
 //	fanout  a seeder and N pullers on shaped links vs N crane pulls from one registry
 //	rss     peak RSS of push, pull and an idle daemon on a bigger image, vs Kubo and crane
 //
@@ -53,10 +54,10 @@ func main() {
 	want := map[string]bool{}
 	for _, s := range strings.Split(*sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "push", "pull", "fanout", "rss":
+		case "push", "pull", "gateway", "fanout", "rss":
 			want[s] = true
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown section %q (want push, pull, fanout, rss)\n", s)
+			fmt.Fprintf(os.Stderr, "bench: unknown section %q (want push, pull, gateway, fanout, rss)\n", s)
 			os.Exit(2)
 		}
 	}
@@ -112,6 +113,13 @@ func main() {
 		}
 		lo.del()
 		took("push and pull")
+	}
+	if want["gateway"] {
+		lo := newNetns(prefix + "-gw")
+		g := runGateway(t, work, lo, transferOpts{mib: *mib, layers: *layers, seed: 3000, reps: *reps})
+		printGateway(out, g)
+		lo.del()
+		took("gateway")
 	}
 	if want["fanout"] {
 		f := runFanout(t, work, prefix, fanoutOpts{mib: *fanoutMiB, layers: *layers, seed: 1000, ns: ns, mbit: *mbit, burst: *burst, meshWait: *meshWait})

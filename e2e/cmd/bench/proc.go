@@ -86,6 +86,7 @@ type outcome struct {
 	anonMB, fileMB float64
 	cpu            time.Duration // user + system
 	serverCPU      time.Duration // of the peer or registry serving it, if any
+	ttfb           time.Duration // of an HTTP client: to the first body byte
 	// When the figure is the median of several runs: how many, and
 	// the fastest and slowest times.
 	reps             int

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -49,4 +51,37 @@ func (r *registry) push(dir string) {
 // crane's default format) from a host in namespace ns.
 func (r *registry) cranePull(ns *netns, tag string) spec {
 	return spec{name: tag + "-crane-pull", ns: ns, argv: []string{r.crane, "pull", "--insecure", r.ref(), "/dev/null"}, stdout: devNull}
+}
+
+// startDistribution runs Debian's docker-registry (distribution 2.8) on
+// addr in namespace ns, with filesystem storage under dir.
+func startDistribution(ns *netns, dir, addr string) *proc {
+	config := fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+http:
+  addr: %s
+`, filepath.Join(dir, "storage"), addr)
+	check(os.MkdirAll(dir, 0o755), "making docker-registry's directory")
+	cfg := filepath.Join(dir, "config.yml")
+	check(os.WriteFile(cfg, []byte(config), 0o644), "writing docker-registry's config")
+	p := start(spec{name: "docker-registry", ns: ns, argv: []string{"docker-registry", "serve", cfg}})
+	waitV2(p, ns, addr)
+	return p
+}
+
+// waitV2 waits until the registry p serves on addr answers GET /v2/.
+func waitV2(p *proc, ns *netns, addr string) {
+	mustPoll(p.name+" ready", time.Minute, []*proc{p}, func() (bool, string) {
+		out, err := curl(ns, "curl-ready", "http://"+addr+"/v2/").output(10 * time.Second)
+		if err != nil {
+			return false, err.Error()
+		}
+		return true, out
+	})
 }

@@ -136,3 +136,18 @@ func printMemory(w io.Writer, r transfer, idle time.Duration) {
 		target("pull peak RSS ≤ 150 MB", r.pull.peakMB, r.pull.peakMB <= 150),
 		target("≤ 150 MB", r.daemonPull.peakMB, r.daemonPull.peakMB <= 150))
 }
+
+func printGateway(w io.Writer, g gatewayBench) {
+	fmt.Fprintf(w, "## Registry gateway: GET of every layer of a %d MiB image (%d layers, %d bytes), one curl, loopback\n\n", g.layout.mib, len(g.layers), g.size)
+	t := newTable("measure", "time", "MB/s", "× docker-registry", "first byte", "CPU s, curl / serving", "server's peak RSS")
+	row := func(name string, o outcome) {
+		t.row(name, timeCell(o), fmt.Sprintf("%.0f", o.mbps(g.size)), ratio(speedup(o, g.registry)),
+			fmt.Sprintf("%.0f ms", o.ttfb.Seconds()*1000), fmt.Sprintf("%.1f / %.1f", o.cpu.Seconds(), o.serverCPU.Seconds()), mb(o.peakMB))
+	}
+	row("Debian's docker-registry, filesystem storage, warm page cache (baseline)", g.registry)
+	row("imgp2p serve --offline, the image in its repo", g.local)
+	row("imgp2p serve, empty repo, every block from a loopback peer as it is read", g.peer)
+	t.print(w)
+	fmt.Fprintf(w, "First byte: of the first layer. CPU: user+system seconds of curl and of what served it (the registry; the gateway; the gateway and its peer). Peak RSS: the registry's or the gateway's, over all runs of its row.\n")
+	fmt.Fprintf(w, "Issue 4's goal: %s.\n\n", target("gateway ≥ 0.8× docker-registry", speedup(g.local, g.registry), speedup(g.local, g.registry) >= 0.8))
+}

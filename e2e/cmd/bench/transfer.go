@@ -191,6 +191,12 @@ func median(reps int, f func(rep int) outcome) outcome {
 		syscall.Sync()
 		all = append(all, f(i))
 	}
+	return middle(all)
+}
+
+// middle is the outcome with the median time, noting the fastest and
+// slowest.
+func middle(all []outcome) outcome {
 	slices.SortFunc(all, func(a, b outcome) int { return cmp.Compare(a.elapsed, b.elapsed) })
 	m := all[len(all)/2]
 	m.fastest, m.slowest, m.reps = all[0].elapsed, all[len(all)-1].elapsed, len(all)
