@@ -41,7 +41,7 @@ func main() {
 	mbit := flag.Int("mbit", 100, "fan-out link rate in Mbit/s (each direction of each host's link)")
 	burst := flag.String("burst", "64kb", "fan-out links' token bucket (tc size): at least a TSO segment (64kb), or tbf cuts every segment into MTU-sized packets in software, the work a NIC does in hardware")
 	meshWait := flag.Duration("mesh-wait", time.Minute, "how long fan-out daemons may take to find each other by mDNS")
-	sections := flag.String("sections", "push,pull,fanout,rss", "sections to run: push, pull, fanout, rss")
+	sections := flag.String("sections", "push,pull,gateway,fanout,rss", "sections to run: push, pull, gateway, fanout, rss")
 	reps := flag.Int("reps", 3, "runs of each timed operation in the push and pull sections (the median counts)")
 	idle := flag.Duration("idle", 10*time.Second, "how long an idle daemon is watched")
 	kuboFetch := flag.String("kubo-fetch", kuboPin, "how the Kubo→Kubo baseline fetches the DAG: pin (ipfs pin add) or export (ipfs dag export >/dev/null)")
