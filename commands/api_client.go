@@ -158,6 +158,12 @@ func (c *remoteBackend) Peers(ctx context.Context) ([]peerInfo, error) {
 	return res, err
 }
 
+func (c *remoteBackend) Providers(ctx context.Context, req providersRequest) ([]peerInfo, error) {
+	var res []peerInfo
+	err := c.call(ctx, http.MethodPost, "/providers", jsonBody(req), nil, &res)
+	return res, err
+}
+
 func (c *remoteBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, error) {
 	var res []pinInfo
 	err := c.call(ctx, http.MethodPost, "/pin", jsonBody(req), nil, &res)

@@ -52,6 +52,7 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 	mux.HandleFunc("GET /id", s.id)
 	mux.HandleFunc("POST /pin", s.pin)
 	mux.HandleFunc("GET /peers", s.peers)
+	mux.HandleFunc("POST /providers", s.providers)
 	mux.HandleFunc("POST /gc", s.gc)
 	mux.HandleFunc("POST /verify", s.verify)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -172,6 +173,16 @@ func (s *apiServer) verify(w http.ResponseWriter, r *http.Request) {
 
 func (s *apiServer) peers(w http.ResponseWriter, r *http.Request) {
 	res, err := s.b.Peers(r.Context())
+	writeJSON(w, res, err)
+}
+
+func (s *apiServer) providers(w http.ResponseWriter, r *http.Request) {
+	var req providersRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, nil, fmt.Errorf("bad providers request: %w", err))
+		return
+	}
+	res, err := s.b.Providers(r.Context(), req)
 	writeJSON(w, res, err)
 }
 

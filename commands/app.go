@@ -52,6 +52,7 @@ and moves them between machines over libp2p and bitswap.
 			gcCommand(),
 			verifyCommand(),
 			peersCommand(),
+			providersCommand(),
 			swarmKeyCommand(),
 			completionCommand(),
 			versionCommand(),

@@ -17,6 +17,7 @@ type backend interface {
 	ID(ctx context.Context) (idInfo, error)
 	Pin(ctx context.Context, req pinRequest) ([]pinInfo, error)
 	Peers(ctx context.Context) ([]peerInfo, error)
+	Providers(ctx context.Context, req providersRequest) ([]peerInfo, error)
 	GC(ctx context.Context) (gcResult, error)
 	Verify(ctx context.Context, req verifyRequest) (verifyResult, error)
 	Close() error
@@ -106,6 +107,13 @@ type peerInfo struct {
 	Addrs  []string `json:"Addrs"`
 	Source string   `json:"Source"`
 	Agent  string   `json:"AgentVersion,omitempty"`
+}
+
+// providersRequest asks the DHT who provides Root.
+type providersRequest struct {
+	Root    string        `json:"root"`
+	Limit   int           `json:"limit"`
+	Timeout time.Duration `json:"timeout"`
 }
 
 type gcResult struct {

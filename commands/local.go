@@ -151,6 +151,7 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
 		return pullSummary{}, err
 	}
+	p.announceBlobs(ctx)
 	return p.summary(time.Since(start)), nil
 }
 
@@ -228,6 +229,27 @@ func (b *localBackend) Peers(ctx context.Context) ([]peerInfo, error) {
 	var out []peerInfo
 	for _, p := range b.node.Peers() {
 		out = append(out, peerInfo{ID: p.ID.String(), Addrs: p.Addrs, Source: p.Source, Agent: p.Agent})
+	}
+	return out, nil
+}
+
+func (b *localBackend) Providers(ctx context.Context, req providersRequest) ([]peerInfo, error) {
+	if b.node == nil || !b.node.Online() {
+		return nil, errNoNetwork
+	}
+	root, err := b.resolveRoot(ctx, req.Root)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	out := []peerInfo{}
+	for _, p := range b.node.ProvidersOf(ctx, root, req.Limit) {
+		info := peerInfo{ID: p.ID.String(), Addrs: []string{}}
+		for _, a := range p.Addrs {
+			info.Addrs = append(info.Addrs, a.String())
+		}
+		out = append(out, info)
 	}
 	return out, nil
 }

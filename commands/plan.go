@@ -23,6 +23,8 @@ type pullPlan struct {
 	before node.Stats
 	// fetch brings the plan's blocks from peers; nil when all are local.
 	fetch *node.Fetch
+	// announces: node is a daemon's, which tells the DHT what it pulls.
+	announces bool
 	// stop ends the background fetch and any node this pull started.
 	stop func()
 }
@@ -42,6 +44,17 @@ func (p *pullPlan) complete(ctx context.Context) error {
 		return p.fetch.Wait()
 	case <-ctx.Done():
 		return context.Cause(ctx)
+	}
+}
+
+// announceBlobs tells the DHT that a daemon now holds every blob the pull
+// wrote, as a push does.
+func (p *pullPlan) announceBlobs(ctx context.Context) {
+	if !p.announces {
+		return
+	}
+	if blobs, err := p.export.BlobCIDs(ctx); err == nil {
+		p.node.Provide(blobs)
 	}
 }
 
@@ -145,6 +158,15 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	fetch := n.StartFetch(ctx, cids)
 	p.export = exp.ReadingFrom(fetch.DAG())
 	p.fetch = fetch
+	if n == b.node {
+		// A daemon announces what it pulls, as Kubo announces each block
+		// it receives: the root at once, so that pulls starting later find
+		// this node and take from it what it holds so far; the blobs once
+		// all are here (announceBlobs). A one-shot pull's node is gone
+		// in moments: a record naming it would only mislead.
+		n.Provide([]cid.Cid{root})
+		p.announces = true
+	}
 	p.stop = func() {
 		fetch.Stop()
 		_ = fetch.Wait()

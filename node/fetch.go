@@ -58,3 +58,17 @@ func (n *Node) FindProviders(ctx context.Context, c cid.Cid) <-chan peer.AddrInf
 	}()
 	return out
 }
+
+// ProvidersOf asks the DHT which peers provide c, this node included if it
+// does, and returns up to limit of them when that many are found or ctx
+// ends. Unlike FindProviders it dials nobody.
+func (n *Node) ProvidersOf(ctx context.Context, c cid.Cid, limit int) []peer.AddrInfo {
+	if !n.Online() {
+		return nil
+	}
+	var out []peer.AddrInfo
+	for p := range n.router.FindProvidersAsync(ctx, c, limit) {
+		out = append(out, p)
+	}
+	return out
+}
