@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/urfave/cli/v2"
 
 	"github.com/imgp2p/imgp2p/image"
@@ -80,7 +81,8 @@ func (g *gateway) serve() error {
 func (g *gateway) shutdown(ctx context.Context) error { return g.srv.Shutdown(ctx) }
 
 // cacheServed lists each root the gateway serves in the repo, once: it
-// stays cached (not pinned) like a pulled image.
+// stays cached (not pinned) like a pulled image. An online node also
+// announces it, as a daemon's pull announces its root (see planOnline).
 func (b *localBackend) cacheServed() func(context.Context, *image.Root) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
@@ -94,6 +96,9 @@ func (b *localBackend) cacheServed() func(context.Context, *image.Root) {
 		}
 		if exp, err := root.Plan(ctx, image.ExportOptions{}); err == nil {
 			_ = b.recordPulled(ctx, root.CID, exp)
+		}
+		if b.node != nil && b.node.Online() {
+			b.node.Provide([]cid.Cid{root.CID})
 		}
 	}
 }
