@@ -37,16 +37,8 @@ func (c *countingDAG) GetMany(ctx context.Context, ks []cid.Cid) <-chan *ipld.No
 
 func TestRangeReadsFetchOnlyCoveringBlocks(t *testing.T) {
 	ctx := context.Background()
-	data := make([]byte, 9<<20+12345)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
 	dag := &countingDAG{DAGService: mdtest.Mock()}
-	f, err := addBytes(ctx, dag, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, f := randomFile(t, dag, 9<<20+12345, 1)
 	cases := []struct{ off, n int64 }{
 		{0, 10}, {1<<20 - 5, 10}, {4<<20 + 512<<10, 1 << 20}, {int64(len(data)) - 7, 7}, {0, int64(len(data))},
 	}
@@ -153,16 +145,8 @@ func (g *gatedDAG) counts() (waiting, peak int) {
 // still writes them in order.
 func TestReadsFetchAheadInOrder(t *testing.T) {
 	ctx := context.Background()
-	data := make([]byte, 40<<20+777)
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
 	mem := mdtest.Mock()
-	f, err := addBytes(ctx, mem, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, f := randomFile(t, mem, 40<<20+777, 3)
 	dag := &gatedDAG{DAGService: mem, open: make(chan struct{})}
 	var out bytes.Buffer
 	done := make(chan error, 1)
@@ -192,25 +176,32 @@ func TestReadsFetchAheadInOrder(t *testing.T) {
 // bytes before it and none after.
 func TestReadAheadStopsAtAMissingBlock(t *testing.T) {
 	ctx := context.Background()
-	data := make([]byte, 30<<20)
-	rng := rand.New(rand.NewPCG(5, 6))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
 	mem := mdtest.Mock()
-	f, err := addBytes(ctx, mem, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, f := randomFile(t, mem, 30<<20, 5)
 	const missing = 20
 	dag := &gatedDAG{DAGService: mem, open: make(chan struct{}), failing: f.node.Links()[missing].Cid}
 	close(dag.open)
 	var out bytes.Buffer
-	err = writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
+	err := writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
 	if !ipld.IsNotFound(err) {
 		t.Fatalf("got %v, want the missing block's error", err)
 	}
 	if !bytes.Equal(out.Bytes(), data[:missing<<20]) {
 		t.Fatalf("wrote %d bytes, want the %d before the missing block", out.Len(), missing<<20)
 	}
+}
+
+// randomFile adds size random bytes (from seed) to dag as a UnixFS file.
+func randomFile(t *testing.T, dag ipld.DAGService, size int, seed uint64) ([]byte, addedFile) {
+	t.Helper()
+	data := make([]byte, size)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	f, err := addBytes(context.Background(), dag, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, f
 }
