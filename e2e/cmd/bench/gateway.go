@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -81,22 +80,10 @@ func runGateway(t tools, work string, ns *netns, o transferOpts) gatewayBench {
 		checkBlob(ns, gwURL(l), l)
 	}
 	progress("GET of every layer: docker-registry and imgp2p serve, taking turns")
-	var fromReg, fromGW []outcome
-	for i := range max(o.reps, 1) {
-		syscall.Sync() // as median does
-		// Alternate which goes first, so neither always follows the other.
-		pair := []func(){
-			func() { fromReg = append(fromReg, g.getAll(ns, regURL, reg)) },
-			func() { fromGW = append(fromGW, g.getAll(ns, gwURL, gw.proc)) },
-		}
-		if i%2 == 1 {
-			pair[0], pair[1] = pair[1], pair[0]
-		}
-		for _, get := range pair {
-			get()
-		}
-	}
-	g.registry, g.local = middle(fromReg), middle(fromGW)
+	get := medians(o.reps,
+		func(int) outcome { return g.getAll(ns, regURL, reg) },
+		func(int) outcome { return g.getAll(ns, gwURL, gw.proc) })
+	g.registry, g.local = get[0], get[1]
 	g.registry.peakMB, g.local.peakMB = reg.now().peakMB, gw.stop().peakMB
 
 	progress("imgp2p serve with an empty repo, blocks from a loopback peer")

@@ -70,128 +70,135 @@ func runTransfer(t tools, work string, ns *netns, o transferOpts) transfer {
 	r.layout = writeLayout(fresh("layout", 0), o.mib, o.layers, o.seed)
 	last := o.reps - 1
 
-	progress("sha256 of the blobs")
-	r.sha = median(o.reps, func(int) outcome { return timeSHA256(r.layout) })
-
-	progress("ipfs add -r (offline Kubo repo)")
+	progress("sha256 of the blobs, ipfs add -r (offline Kubo repo) and imgp2p push, taking turns")
 	var ka *kuboRepo
-	r.kuboAdd = median(o.reps, func(i int) outcome {
-		ka = newKuboRepo(t.kubo, fresh("kubo-a", i), ns, "kubo-a")
-		o, cid := ka.add(r.layout.dir)
-		r.kuboCID = cid
-		if i < last {
-			drop("kubo-a", i)
-		}
-		return o
-	})
-
-	progress("imgp2p push")
 	var a *imgp2pRepo
-	r.push = median(o.reps, func(i int) outcome {
-		a = newImgp2pRepo(t.imgp2p, fresh("imgp2p-a", i), ns, "imgp2p-a")
-		o, cid := a.push(r.layout.dir)
-		r.cid = cid
-		if i < last {
-			drop("imgp2p-a", i)
-		}
-		return o
-	})
+	push := medians(o.reps,
+		func(int) outcome { return timeSHA256(r.layout) },
+		func(i int) outcome {
+			ka = newKuboRepo(t.kubo, fresh("kubo-a", i), ns, "kubo-a")
+			o, cid := ka.add(r.layout.dir)
+			r.kuboCID = cid
+			if i < last {
+				drop("kubo-a", i)
+			}
+			return o
+		},
+		func(i int) outcome {
+			a = newImgp2pRepo(t.imgp2p, fresh("imgp2p-a", i), ns, "imgp2p-a")
+			o, cid := a.push(r.layout.dir)
+			r.cid = cid
+			if i < last {
+				drop("imgp2p-a", i)
+			}
+			return o
+		})
+	r.sha, r.kuboAdd, r.push = push[0], push[1], push[2]
 	if r.cid != r.kuboCID {
 		progress("warning: imgp2p push gave %s, ipfs add -r %s: the Kubo→Kubo row moves another DAG", r.cid, r.kuboCID)
 	}
 
+	// Every server first, then the pulls take turns: a machine slowing
+	// down during the section slows imgp2p and its baselines alike.
 	loopback := []string{"--listen", "/ip4/127.0.0.1/tcp/0", "--mdns=false"}
 	da := a.daemon("/ip4/127.0.0.1/tcp/", loopback...)
+	dka := ka.daemon()
 	// A measurement window, not synchronisation: whatever an idle daemon
 	// does in its first seconds (reproviding, DHT upkeep) counts.
 	time.Sleep(o.idle)
-	r.idle = da.now()
+	r.idle, r.kuboIdle = da.now(), dka.now()
+	reg := startRegistry(t.crane, ns, "127.0.0.1:5000", fresh("registry", 0), "loop")
+	reg.push(r.layout.dir)
+	r.kuboHow = o.kuboFetch
 
-	progress("imgp2p pull --peer (one-shot, fresh repo)")
+	progress("crane pull, Kubo → Kubo (%s), imgp2p pull --peer and imgp2p pull through a daemon, taking turns", o.kuboFetch)
 	var b *imgp2pRepo
-	r.pull = median(o.reps, func(i int) outcome {
-		b = newImgp2pRepo(t.imgp2p, fresh("imgp2p-b", i), ns, "imgp2p-b")
-		cpu0 := da.cpuTime()
-		p := b.startPull(r.cid, "--mdns=false", "--peer", da.Addr)
-		o := p.wait()
-		o.serverCPU = da.cpuTime() - cpu0
-		if i == last {
-			r.pullSummary = summary(p)
-		} else {
-			drop("imgp2p-b", i)
-		}
-		return o
-	})
-	r.serve = da.now()
-
-	progress("imgp2p pull through a running daemon")
-	r.daemonPull = median(o.reps, func(i int) outcome {
-		c := newImgp2pRepo(t.imgp2p, fresh("imgp2p-c", i), ns, "imgp2p-c")
-		dc := c.daemon("/ip4/127.0.0.1/tcp/", append(loopback, "--peer", da.Addr)...)
-		cpu0, cpuC := da.cpuTime(), dc.cpuTime()
-		o := c.startPull(r.cid).wait()
-		// The daemon's figures travel with its pull's.
-		d := dc.now()
-		o.peakMB, o.anonMB, o.fileMB = d.peakMB, d.anonMB, d.fileMB
-		o.cpu += d.cpu - cpuC
-		o.serverCPU = da.cpuTime() - cpu0
-		dc.stop()
-		drop("imgp2p-c", i)
-		return o
-	})
+	pulls := medians(o.reps,
+		func(int) outcome {
+			cpu0 := reg.cpuTime()
+			o := run(reg.cranePull(ns, "loop"))
+			o.serverCPU = reg.cpuTime() - cpu0
+			return o
+		},
+		func(i int) outcome {
+			kb := newKuboRepo(t.kubo, fresh("kubo-b", i), ns, "kubo-b")
+			dkb := kb.daemon()
+			dkb.connect(dka.Addr)
+			cpu0, cpuB := dka.cpuTime(), dkb.cpuTime()
+			o := dkb.fetch(r.kuboCID, r.kuboHow)
+			// What counts is the daemon doing the fetch, not the client.
+			d := dkb.now()
+			o.peakMB, o.anonMB, o.fileMB = d.peakMB, d.anonMB, d.fileMB
+			o.cpu += d.cpu - cpuB
+			o.serverCPU = dka.cpuTime() - cpu0
+			dkb.stop()
+			drop("kubo-b", i)
+			return o
+		},
+		func(i int) outcome {
+			b = newImgp2pRepo(t.imgp2p, fresh("imgp2p-b", i), ns, "imgp2p-b")
+			cpu0 := da.cpuTime()
+			p := b.startPull(r.cid, "--mdns=false", "--peer", da.Addr)
+			o := p.wait()
+			o.serverCPU = da.cpuTime() - cpu0
+			if i == last {
+				r.pullSummary = summary(p)
+			} else {
+				drop("imgp2p-b", i)
+			}
+			return o
+		},
+		func(i int) outcome {
+			c := newImgp2pRepo(t.imgp2p, fresh("imgp2p-c", i), ns, "imgp2p-c")
+			dc := c.daemon("/ip4/127.0.0.1/tcp/", append(loopback, "--peer", da.Addr)...)
+			cpu0, cpuC := da.cpuTime(), dc.cpuTime()
+			o := c.startPull(r.cid).wait()
+			// The daemon's figures travel with its pull's.
+			d := dc.now()
+			o.peakMB, o.anonMB, o.fileMB = d.peakMB, d.anonMB, d.fileMB
+			o.cpu += d.cpu - cpuC
+			o.serverCPU = da.cpuTime() - cpu0
+			dc.stop()
+			drop("imgp2p-c", i)
+			return o
+		})
+	r.cranePull, r.kuboFetch, r.pull, r.daemonPull = pulls[0], pulls[1], pulls[2], pulls[3]
+	r.serve, r.kuboServe = da.now(), dka.now()
 	da.stop()
+	dka.stop()
+	reg.stop()
 
 	progress("imgp2p pull, every block local")
 	r.local = median(o.reps, func(int) outcome { return b.startPull(r.cid, "--offline").wait() })
-
-	progress("Kubo → Kubo (%s)", o.kuboFetch)
-	dka := ka.daemon()
-	time.Sleep(o.idle) // the idle window again, as for imgp2p's daemon
-	r.kuboIdle = dka.now()
-	r.kuboHow = o.kuboFetch
-	r.kuboFetch = median(o.reps, func(i int) outcome {
-		kb := newKuboRepo(t.kubo, fresh("kubo-b", i), ns, "kubo-b")
-		dkb := kb.daemon()
-		dkb.connect(dka.Addr)
-		cpu0, cpuB := dka.cpuTime(), dkb.cpuTime()
-		o := dkb.fetch(r.kuboCID, r.kuboHow)
-		// What counts is the daemon doing the fetch, not the client.
-		d := dkb.now()
-		o.peakMB, o.anonMB, o.fileMB = d.peakMB, d.anonMB, d.fileMB
-		o.cpu += d.cpu - cpuB
-		o.serverCPU = dka.cpuTime() - cpu0
-		dkb.stop()
-		drop("kubo-b", i)
-		return o
-	})
-	r.kuboServe = dka.now()
-	dka.stop()
-
-	progress("crane pull from crane registry serve")
-	reg := startRegistry(t.crane, ns, "127.0.0.1:5000", fresh("registry", 0), "loop")
-	reg.push(r.layout.dir)
-	r.cranePull = median(o.reps, func(int) outcome {
-		cpu0 := reg.cpuTime()
-		o := run(reg.cranePull(ns, "loop"))
-		o.serverCPU = reg.cpuTime() - cpu0
-		return o
-	})
-	reg.stop()
 	return r
 }
 
 // median runs f reps times and returns the outcome with the median time,
 // noting the fastest and slowest.
-func median(reps int, f func(rep int) outcome) outcome {
-	var all []outcome
+func median(reps int, f func(rep int) outcome) outcome { return medians(reps, f)[0] }
+
+// medians runs each of fs reps times, taking turns (round i starts with
+// fs[i mod len(fs)]), and returns each one's median outcome: a machine
+// that slows down during the section (a busy disk) slows all of them
+// alike, so their ratios hold.
+func medians(reps int, fs ...func(rep int) outcome) []outcome {
+	all := make([][]outcome, len(fs))
 	for i := range max(reps, 1) {
-		// Every run starts with nothing dirty in the page cache: what an
-		// earlier step left unwritten (Kubo's add never fsyncs, for one)
-		// would otherwise be written back during this run, on its time.
-		syscall.Sync()
-		all = append(all, f(i))
+		for k := range fs {
+			j := (i + k) % len(fs)
+			// Every run starts with nothing dirty in the page cache: what
+			// an earlier step left unwritten (Kubo's add never fsyncs, for
+			// one) would otherwise be written back during this run, on
+			// its time.
+			syscall.Sync()
+			all[j] = append(all[j], fs[j](i))
+		}
 	}
-	return middle(all)
+	out := make([]outcome, len(fs))
+	for j := range fs {
+		out[j] = middle(all[j])
+	}
+	return out
 }
 
 // middle is the outcome with the median time, noting the fastest and
