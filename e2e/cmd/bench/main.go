@@ -16,7 +16,8 @@
 //	rss     peak RSS of push, pull and an idle daemon on a bigger image, vs Kubo and crane
 //
 // push and pull share one run at -mib; rss runs the same scenario at
-// -rss-mib. See README.md in this directory.
+// -rss-mib. The Performance section of the README at the module root says
+// what each row measures, and holds the latest results.
 package main
 
 import (
