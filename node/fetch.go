@@ -10,8 +10,10 @@ import (
 
 // Provide announces roots to the DHT in the background: image roots and
 // blob roots, never every chunk, since a session that finds a peer for a
-// root asks that peer for the children. Failures (no DHT peers yet) are
-// expected on a fresh network and ignored; the daemon reprovides.
+// root asks that peer for the children. A root that cannot be announced
+// (no DHT peers yet: a node just started, its peers not yet identified)
+// is tried again, for up to provideRetryFor; after that the daemon's
+// reprovide is the next chance.
 func (n *Node) Provide(roots []cid.Cid) {
 	if !n.Online() {
 		return
@@ -20,14 +22,34 @@ func (n *Node) Provide(roots []cid.Cid) {
 	go func() {
 		defer n.tasks.Done()
 		for _, c := range roots {
-			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
-			_ = n.router.Provide(ctx, c, true)
-			cancel()
-			if n.ctx.Err() != nil {
+			if !n.provideOne(c) {
 				return
 			}
 		}
 	}()
+}
+
+const provideRetryFor = 2 * time.Minute
+
+// provideOne announces c, retrying with backoff while it fails. It
+// returns false once the node is closing.
+func (n *Node) provideOne(c cid.Cid) bool {
+	deadline := time.Now().Add(provideRetryFor)
+	wait := time.Second
+	for {
+		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+		err := n.router.Provide(ctx, c, true)
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return n.ctx.Err() == nil
+		}
+		select {
+		case <-n.ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 16*time.Second)
+	}
 }
 
 // FindProviders looks up peers providing c and dials them, reporting each

@@ -71,6 +71,10 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
+	if *reps < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -reps %d: want at least 1\n", *reps)
+		os.Exit(2)
+	}
 	if *kuboFetch != kuboPin && *kuboFetch != kuboExport {
 		fmt.Fprintf(os.Stderr, "bench: -kubo-fetch %q: want %s or %s\n", *kuboFetch, kuboPin, kuboExport)
 		os.Exit(2)

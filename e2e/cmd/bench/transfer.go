@@ -23,19 +23,20 @@ type transfer struct {
 	kuboAdd outcome
 	push    outcome
 
-	// imgp2p: daemon A (holding the pushed image) serves a one-shot pull
-	// into fresh repo B, then a pull through running daemon C.
-	idle        outcome // daemon A after the idle window
+	// imgp2p: daemon A (holding the pushed image) serves one-shot pulls
+	// into fresh repos B and pulls through running daemons C, taking
+	// turns with the baselines' runs.
+	idle        outcome // daemon A after the idle window (Kubo's daemon A starting alongside)
 	pull        outcome // the one-shot pull process
 	pullSummary string
-	serve       outcome // daemon A once the pull is done
+	serve       outcome // daemon A once every pull is done
 	daemonPull  outcome // `imgp2p pull` through daemon C: its wall time, C's memory
 	local       outcome // pull with every block local (B, --offline)
 
 	// Kubo: daemon KA (holding the added DAG) serves daemon KB.
-	kuboIdle  outcome // KA after the idle window
+	kuboIdle  outcome // KA after the idle window (imgp2p's daemon A starting alongside)
 	kuboFetch outcome // the `ipfs` client command's wall time, KB's memory
-	kuboServe outcome // KA once the fetch is done
+	kuboServe outcome // KA once every fetch is done
 	kuboHow   string
 	cranePull outcome
 }
