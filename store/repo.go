@@ -108,6 +108,9 @@ func (r *Repo) open(ctx context.Context) (err error) {
 	if err := checkOpenSpace(r.Path); err != nil {
 		return err
 	}
+	if err := removeEmptyValueLogs(dsDir); err != nil {
+		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
+	}
 	r.Datastore, err = badgerds.NewDatastore(dsDir, badgerOptions())
 	if err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)

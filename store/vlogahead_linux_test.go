@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -117,19 +116,6 @@ func delayedAllocation(t *testing.T, path string) (pending, allocated int64, ok 
 			if e.flags&extentLast != 0 {
 				return pending, allocated, true
 			}
-		}
-	}
-}
-
-func checkBlocks(t *testing.T, r *Repo, want []blocks.Block) {
-	t.Helper()
-	for _, b := range want {
-		got, err := r.Blocks.Get(context.Background(), b.Cid())
-		if err != nil {
-			t.Fatalf("block %s: %v", b.Cid(), err)
-		}
-		if !bytes.Equal(got.RawData(), b.RawData()) {
-			t.Fatalf("block %s reads back different bytes", b.Cid())
 		}
 	}
 }
