@@ -220,8 +220,10 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 		results[i] = make(chan fetched, 1)
 	}
 	// A slot is taken to fetch a child and given back once it is written.
+	// The loop starting fetches is itself counted, so none is added to
+	// the group once Wait may have started.
 	slots := make(chan struct{}, readAhead)
-	go func() {
+	fetching.Go(func() {
 		for i, s := range spans {
 			select {
 			case slots <- struct{}{}:
@@ -233,7 +235,7 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 				results[i] <- fetched{nd, err}
 			})
 		}
-	}()
+	})
 	for i, s := range spans {
 		var f fetched
 		select {
