@@ -56,13 +56,10 @@ func runGateway(t tools, work string, ns *netns, o transferOpts) gatewayBench {
 	progress("docker-registry, filesystem storage")
 	regDir := filepath.Join(work, "docker-registry")
 	defer os.RemoveAll(regDir)
-	reg := startDistribution(ns, regDir, "127.0.0.1:"+registryPort)
+	reg := startDistribution(t.crane, ns, regDir, "127.0.0.1:"+registryPort)
 	defer reg.stop()
-	run(spec{name: "crane-push", ns: ns, argv: []string{t.crane, "push", "--insecure", dir, "127.0.0.1:" + registryPort + "/" + benchRef}})
-	regURL := func(d v1.Descriptor) string {
-		repo, _, _ := strings.Cut(benchRef, ":")
-		return "http://127.0.0.1:" + registryPort + "/v2/" + repo + "/blobs/" + d.Digest.String()
-	}
+	reg.push(dir)
+	regURL := func(d v1.Descriptor) string { return reg.blobURL(d.Digest) }
 
 	progress("imgp2p serve --offline, the image in its repo")
 	a := newImgp2pRepo(t.imgp2p, filepath.Join(work, "gateway-a"), ns, "gateway-a")
@@ -81,7 +78,7 @@ func runGateway(t tools, work string, ns *netns, o transferOpts) gatewayBench {
 	}
 	progress("GET of every layer: docker-registry and imgp2p serve, taking turns")
 	get := medians(o.reps,
-		func(int) outcome { return g.getAll(ns, regURL, reg) },
+		func(int) outcome { return g.getAll(ns, regURL, reg.proc) },
 		func(int) outcome { return g.getAll(ns, gwURL, gw.proc) })
 	g.registry, g.local = get[0], get[1]
 	g.registry.peakMB, g.local.peakMB = reg.now().peakMB, gw.stop().peakMB

@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// registry is `crane registry serve`: go-containerregistry's registry,
-// blobs on disk, plain HTTP.
+// registry is a registry serving plain HTTP in one of the bench's
+// namespaces: `crane registry serve` (go-containerregistry's, blobs on
+// disk) or Debian's docker-registry; crane pushes to either.
 type registry struct {
 	*proc
 	crane string
@@ -42,6 +45,12 @@ func (r *registry) ref() string {
 	return r.addr + "/" + repo + ":" + tag
 }
 
+// blobURL is where this registry serves blob d of the bench image.
+func (r *registry) blobURL(d v1.Hash) string {
+	repo, _, _ := strings.Cut(benchRef, ":")
+	return "http://" + r.addr + "/v2/" + repo + "/blobs/" + d.String()
+}
+
 // push uploads the layout's image (not timed).
 func (r *registry) push(dir string) {
 	run(r.spec("push", "push", "--insecure", dir, r.ref()))
@@ -55,7 +64,7 @@ func (r *registry) cranePull(ns *netns, tag string) spec {
 
 // startDistribution runs Debian's docker-registry (distribution 2.8) on
 // addr in namespace ns, with filesystem storage under dir.
-func startDistribution(ns *netns, dir, addr string) *proc {
+func startDistribution(crane string, ns *netns, dir, addr string) *registry {
 	config := fmt.Sprintf(`version: 0.1
 log:
   level: error
@@ -70,9 +79,10 @@ http:
 	check(os.MkdirAll(dir, 0o755), "making docker-registry's directory")
 	cfg := filepath.Join(dir, "config.yml")
 	check(os.WriteFile(cfg, []byte(config), 0o644), "writing docker-registry's config")
-	p := start(spec{name: "docker-registry", ns: ns, argv: []string{"docker-registry", "serve", cfg}})
-	waitV2(p, ns, addr)
-	return p
+	r := &registry{crane: crane, ns: ns, addr: addr}
+	r.proc = start(spec{name: "docker-registry", ns: ns, argv: []string{"docker-registry", "serve", cfg}})
+	waitV2(r.proc, ns, addr)
+	return r
 }
 
 // waitV2 waits until the registry p serves on addr answers GET /v2/.
