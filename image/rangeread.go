@@ -97,6 +97,11 @@ func (r *Root) WriteBlob(ctx context.Context, d v1.Descriptor, w io.Writer) erro
 	} else {
 		err = writeRange(ctx, ng, nd, 0, d.Size, v.write)
 	}
+	if err == nil && v.n != d.Size {
+		// The digest is checked at the last byte; a file that ends early
+		// never got there.
+		err = fmt.Errorf("blob %s: stored file ends after %d of the %d bytes its descriptor promises", d.Digest, v.n, d.Size)
+	}
 	if err == nil {
 		markVerified(ctx, nd.Cid(), d)
 	}
@@ -197,6 +202,12 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 			spans = append(spans, childSpan{c: l.Cid, start: s - pos, end: e - pos})
 		}
 		pos += size
+	}
+	// Sizes come from the node, which whoever built the DAG wrote: a file
+	// size its parts do not add up to would end a read short of what a
+	// Content-Length already promised.
+	if pos != int64(fsn.FileSize()) {
+		return fmt.Errorf("block %s: file size %d, but its parts add up to %d", nd.Cid(), fsn.FileSize(), pos)
 	}
 	return writeChildren(ctx, ng, spans, write)
 }

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/ipfs/boxo/ipld/merkledag"
 	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
+	"github.com/ipfs/boxo/ipld/unixfs"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
 )
@@ -100,6 +102,45 @@ func TestVerifiedWriterHoldsBackTheLastBlock(t *testing.T) {
 			}
 		} else if err != nil || !bytes.Equal(out.Bytes(), all) {
 			t.Fatalf("good digest: err %v, got %q", err, out.Bytes())
+		}
+	}
+}
+
+// A file node whose size field promises more than its children hold
+// (anyone can build one) must fail a read, whole or ranged, rather than end
+// it short of a Content-Length the gateway has sent, and must never be
+// recorded as matching its digest.
+func TestReadsRefuseAFileShorterThanItsSize(t *testing.T) {
+	ctx := context.Background()
+	dag := mdtest.Mock()
+	data, f := randomFile(t, dag, 3<<20, 7)
+	honest := f.node.(*merkledag.ProtoNode)
+	fsn, err := unixfs.FSNodeFromBytes(honest.Data())
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := unixfs.NewFSNode(unixfs.TFile)
+	links := honest.Links()
+	for i := range len(links) - 1 {
+		short.AddBlockSize(fsn.BlockSize(i))
+	}
+	short.UpdateFilesize(int64(fsn.BlockSize(len(links) - 1))) // back to the full size
+	raw, err := short.GetBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crafted := merkledag.NodeWithData(raw)
+	for _, l := range links[:len(links)-1] {
+		crafted.AddRawLink("", l)
+	}
+	if got := int64(short.FileSize()); got != int64(len(data)) {
+		t.Fatalf("crafted file claims %d bytes, want %d", got, len(data))
+	}
+	for _, span := range [][2]int64{{0, int64(len(data))}, {int64(len(data)) - 10, int64(len(data))}} {
+		var out bytes.Buffer
+		err := writeRange(ctx, dag, crafted, span[0], span[1], func(b []byte) error { out.Write(b); return nil })
+		if err == nil || !strings.Contains(err.Error(), "parts add up to") {
+			t.Fatalf("range %v of a short file: err %v after %d bytes, want a size mismatch", span, err, out.Len())
 		}
 	}
 }
