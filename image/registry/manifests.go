@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -102,14 +104,31 @@ func taggedDescriptors(root *image.Root, tag string) []v1.Descriptor {
 	return named
 }
 
-// refTag is the tag part of a descriptor's ref name: "v1" for both
-// "v1" and "example.com/app:v1".
+// validTag is the distribution spec's tag grammar.
+var validTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// refTag is the tag a descriptor's ref name gives it, or "" for none: "v1"
+// for "v1", "app:v1" and "example.com/app:v1"; "latest" for a repository
+// named without a tag ("example.com/app", as `push docker://…` records
+// it); none for a digest reference or anything a client could not ask for.
 func refTag(d v1.Descriptor) string {
-	name := d.Annotations[image.AnnotationRefName]
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-		return name[i+1:]
+	ref := d.Annotations[image.AnnotationRefName]
+	tag := ref
+	switch {
+	case strings.ContainsAny(ref, "/@"):
+		tag = ""
+		if r, err := name.ParseReference(ref); err == nil {
+			if t, ok := r.(name.Tag); ok {
+				tag = t.TagStr()
+			}
+		}
+	case strings.Contains(ref, ":"):
+		tag = ref[strings.LastIndex(ref, ":")+1:]
 	}
-	return name
+	if !validTag.MatchString(tag) {
+		return ""
+	}
+	return tag
 }
 
 func tagsOf(root *image.Root) []string {

@@ -141,3 +141,95 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+// serveRefs imports a layout holding one small image per ref name (the
+// same image again where a name repeats an earlier one's index) and
+// serves it.
+func serveRefs(t *testing.T, entries ...refEntry) (srv *httptest.Server, root string) {
+	t.Helper()
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		ann := layout.WithAnnotations(map[string]string{image.AnnotationRefName: e.ref})
+		if e.index != nil {
+			err = p.AppendIndex(e.index, ann)
+		} else {
+			err = p.AppendImage(e.image, ann)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dag := mdtest.Mock()
+	imp, err := image.ImportLayout(context.Background(), dag, dir, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(New(Options{DAG: dag}))
+	t.Cleanup(srv.Close)
+	return srv, imp.Root.String()
+}
+
+type refEntry struct {
+	ref   string
+	image v1.Image
+	index v1.ImageIndex
+}
+
+func randomImage(t *testing.T) v1.Image {
+	t.Helper()
+	img, err := random.Image(1<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func getManifest(t *testing.T, srv *httptest.Server, root, ref string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/v2/ipfs/" + root + "/manifests/" + ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Docker-Content-Digest")
+}
+
+// Tags come from ref names in every form tools write them, and every tag
+// listed can be pulled: a repository named without a tag is "latest", and
+// a digest reference or a name no client could ask for lists nothing.
+func TestTagsListOnlyPullableTags(t *testing.T) {
+	plain, tagged, short, bare, pinned, odd := randomImage(t), randomImage(t), randomImage(t), randomImage(t), randomImage(t), randomImage(t)
+	pinnedDigest, _ := pinned.Digest()
+	srv, root := serveRefs(t,
+		refEntry{ref: "127.0.0.1:15060/app", image: plain},
+		refEntry{ref: "example.com/app:v2", image: tagged},
+		refEntry{ref: "app:v3", image: short},
+		refEntry{ref: "v4", image: bare},
+		refEntry{ref: "example.com/app@" + pinnedDigest.String(), image: pinned},
+		refEntry{ref: "not a tag!", image: odd},
+	)
+	resp, err := http.Get(srv.URL + "/v2/ipfs/" + root + "/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Tags []string }
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(list.Tags, ","), "latest,v2,v3,v4"; got != want {
+		t.Fatalf("tags %s, want %s", got, want)
+	}
+	for tag, img := range map[string]v1.Image{"latest": plain, "v2": tagged, "v3": short, "v4": bare} {
+		want, _ := img.Digest()
+		if status, got := getManifest(t, srv, root, tag); status != http.StatusOK || got != want.String() {
+			t.Errorf("manifests/%s: %d %s, want 200 %s", tag, status, got, want)
+		}
+	}
+}
