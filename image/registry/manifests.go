@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,13 +52,20 @@ func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string)
 		return h.manifestByDigest(r, root, d)
 	}
 	descs := taggedDescriptors(root, ref)
+	distinct := distinctDigests(descs)
 	switch {
-	case len(descs) == 1:
-		raw, err := root.ReadManifest(r.Context(), descs[0].Digest)
+	case len(distinct) == 1:
+		raw, err := root.ReadManifest(r.Context(), distinct[0].Digest)
 		if err != nil {
 			return nil, errorf(http.StatusNotFound, codeManifestUnknown, err.Error())
 		}
 		return raw, nil
+	case slices.ContainsFunc(distinct, func(d v1.Descriptor) bool { return d.MediaType.IsIndex() }):
+		// An index of indexes is valid OCI, but docker finds no platform
+		// in one, and flattening them would mix images.
+		return nil, errorf(http.StatusNotFound, codeManifestUnknown, fmt.Sprintf(
+			"%q names %d different images in ipfs/%s, some of them multi-platform; pull one by tag (%s) or by digest (%s)",
+			ref, len(distinct), root.CID, strings.Join(tagsOf(root), ", "), strings.Join(digestsOf(distinct), ", ")))
 	case len(descs) > 1 && ref == "latest" && len(descs) == len(root.Index().Manifests):
 		// Several images, no single one named: the layout's own index is
 		// the image index a client picks its platform from.
@@ -106,6 +114,26 @@ func taggedDescriptors(root *image.Root, tag string) []v1.Descriptor {
 
 // validTag is the distribution spec's tag grammar.
 var validTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// distinctDigests drops entries repeating an earlier entry's digest: the
+// same image listed under two tags is still one image.
+func distinctDigests(descs []v1.Descriptor) []v1.Descriptor {
+	var out []v1.Descriptor
+	for _, d := range descs {
+		if !slices.ContainsFunc(out, func(o v1.Descriptor) bool { return o.Digest == d.Digest }) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func digestsOf(descs []v1.Descriptor) []string {
+	out := make([]string, len(descs))
+	for i, d := range descs {
+		out[i] = d.Digest.String()
+	}
+	return out
+}
 
 // refTag is the tag a descriptor's ref name gives it, or "" for none: "v1"
 // for "v1", "app:v1" and "example.com/app:v1"; "latest" for a repository

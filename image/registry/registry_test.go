@@ -233,3 +233,42 @@ func TestTagsListOnlyPullableTags(t *testing.T) {
 		}
 	}
 }
+
+func twoPlatformIndex(t *testing.T) v1.ImageIndex {
+	t.Helper()
+	return mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: randomImage(t), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: randomImage(t), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}})
+}
+
+// "latest" on a root listing several entries: one image under two tags is
+// served as that image; several different images are an index of them,
+// unless some are multi-platform, where an index of indexes would leave
+// docker finding no platform ("no matching manifest"): a clear error then.
+func TestLatestOverSeveralEntries(t *testing.T) {
+	idx := twoPlatformIndex(t)
+	want, _ := idx.Digest()
+	srv, root := serveRefs(t, refEntry{ref: "example.com/app:v1", index: idx}, refEntry{ref: "example.com/app:v2", index: idx})
+	if status, got := getManifest(t, srv, root, "latest"); status != http.StatusOK || got != want.String() {
+		t.Fatalf("one index under two tags: latest is %d %s, want 200 %s", status, got, want)
+	}
+
+	srv, root = serveRefs(t, refEntry{ref: "example.com/app:v1", index: idx}, refEntry{ref: "example.com/app:v2", index: twoPlatformIndex(t)})
+	resp, err := http.Get(srv.URL + "/v2/ipfs/" + root + "/manifests/latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), codeManifestUnknown) || !strings.Contains(string(body), "v1, v2") {
+		t.Fatalf("two indexes: latest is %d %s, want 404 naming the tags", resp.StatusCode, body)
+	}
+	if status, got := getManifest(t, srv, root, "v1"); status != http.StatusOK || got != want.String() {
+		t.Fatalf("two indexes: v1 is %d %s, want 200 %s", status, got, want)
+	}
+
+	srv, root = serveRefs(t, refEntry{ref: "v1", image: randomImage(t)}, refEntry{ref: "v2", image: randomImage(t)})
+	if status, _ := getManifest(t, srv, root, "latest"); status != http.StatusOK {
+		t.Fatalf("two single-platform images: latest is %d, want their index", status)
+	}
+}
