@@ -97,3 +97,7 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 	s.written = true
 	return s.ResponseWriter.Write(p)
 }
+
+// Unwrap lets the gateway set write deadlines through the wrapper
+// (http.ResponseController).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

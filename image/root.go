@@ -239,10 +239,25 @@ func (r *Root) BlobCID(ctx context.Context, h v1.Hash) (cid.Cid, error) {
 	}
 	c, err := r.blobs.find(ctx, h.Hex)
 	if errors.Is(err, os.ErrNotExist) {
-		return cid.Undef, fmt.Errorf("blob %s is not in image %s", h, r.CID)
+		return cid.Undef, blobNotInImage{h, r.CID}
 	}
 	return c, err
 }
+
+// ErrBlobNotInImage matches the error for a digest an image does not list,
+// as opposed to one it lists but whose blocks could not be had.
+var ErrBlobNotInImage = errors.New("blob is not in the image")
+
+type blobNotInImage struct {
+	digest v1.Hash
+	root   cid.Cid
+}
+
+func (e blobNotInImage) Error() string {
+	return fmt.Sprintf("blob %s is not in image %s", e.digest, e.root)
+}
+
+func (e blobNotInImage) Is(target error) bool { return target == ErrBlobNotInImage }
 
 // OpenBlob streams the blob d describes, failing at the end if its bytes
 // do not match d's size and digest, so nothing unverified passes silently.

@@ -21,7 +21,7 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 	ctx := r.Context()
 	size, err := root.BlobSize(ctx, d)
 	if err != nil {
-		return errorf(http.StatusNotFound, codeBlobUnknown, fmt.Sprintf("blob %s is not in ipfs/%s", d, root.CID))
+		return h.fetchError(ctx, err, codeBlobUnknown, "blob "+d.String())
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/octet-stream")
@@ -58,7 +58,7 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 		hdr.Del("Content-Range")
 		hdr.Del("Docker-Content-Digest")
 		hdr.Del("Etag")
-		return errorf(http.StatusInternalServerError, codeBlobUnknown, fmt.Sprintf("blob %s cannot be served: %v", d, err))
+		return h.fetchError(ctx, err, codeBlobUnknown, "blob "+d.String()+" cannot be served")
 	case err != nil:
 		// The status is sent: the only honest signal left is to cut the
 		// connection, so the client sees a short body, never a wrong one.

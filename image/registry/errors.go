@@ -1,8 +1,15 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+
+	ipld "github.com/ipfs/go-ipld-format"
+
+	"github.com/imgp2p/imgp2p/image"
 )
 
 // OCI distribution error codes the gateway answers with.
@@ -15,6 +22,8 @@ const (
 	codeUnsupported             = "UNSUPPORTED"
 	codeRangeInvalid            = "RANGE_INVALID"
 	codePaginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
+	// Not in the OCI spec's list, but docker/distribution's for a 503.
+	codeUnavailable = "UNAVAILABLE"
 )
 
 type regError struct {
@@ -44,4 +53,20 @@ func writeError(w http.ResponseWriter, r *http.Request, e *regError) {
 	json.NewEncoder(w).Encode(struct {
 		Errors []item `json:"errors"`
 	}{[]item{{e.code, e.message}}})
+}
+
+// fetchError answers a failed read of what, something the image lists or
+// may list. Only a digest the image does not list is a 404: a client takes
+// that as final. Blocks that neither the repo nor a peer provided in time
+// are a 503, which docker and containerd retry.
+func (h *Handler) fetchError(ctx context.Context, err error, code, what string) *regError {
+	switch {
+	case errors.Is(err, image.ErrBlobNotInImage):
+		return errorf(http.StatusNotFound, code, err.Error())
+	case errors.Is(context.Cause(ctx), errStalled):
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, fmt.Sprintf("%s: no block arrived from the repo or from peers for %v", what, h.opts.StallTimeout))
+	case ctx.Err() != nil, ipld.IsNotFound(err):
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, fmt.Sprintf("%s: %v", what, err))
+	}
+	return errorf(http.StatusInternalServerError, code, fmt.Sprintf("%s: %v", what, err))
 }

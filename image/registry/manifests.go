@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -57,7 +58,7 @@ func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string)
 	case len(distinct) == 1:
 		raw, err := root.ReadManifest(r.Context(), distinct[0].Digest)
 		if err != nil {
-			return nil, errorf(http.StatusNotFound, codeManifestUnknown, err.Error())
+			return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+distinct[0].Digest.String())
 		}
 		return raw, nil
 	case slices.ContainsFunc(distinct, func(d v1.Descriptor) bool { return d.MediaType.IsIndex() }):
@@ -85,6 +86,9 @@ func (h *Handler) manifestByDigest(r *http.Request, root *image.Root, d v1.Hash)
 	raw, err := root.ReadManifest(r.Context(), d)
 	if err == nil {
 		return raw, nil
+	}
+	if !errors.Is(err, image.ErrBlobNotInImage) {
+		return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+d.String())
 	}
 	for _, tag := range tagsOf(root) {
 		if descs := taggedDescriptors(root, tag); len(descs) > 1 {

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -26,8 +27,12 @@ func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, root *image.
 			continue
 		}
 		raw, err := root.ReadManifest(r.Context(), d.Digest)
+		if errors.Is(err, image.ErrBlobNotInImage) {
+			continue // listed in index.json, missing from blobs/: nothing to refer
+		}
 		if err != nil {
-			continue
+			// A partial list would look complete.
+			return h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+d.Digest.String())
 		}
 		var m struct {
 			ArtifactType string            `json:"artifactType"`

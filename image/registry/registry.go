@@ -27,8 +27,12 @@ type Options struct {
 	Timeout time.Duration
 	// ResolveTimeout bounds finding a root that is not in the repo.
 	ResolveTimeout time.Duration
-	// Served is told of each root whose manifest the gateway served, so
-	// the caller can list it in the repo. It may be nil.
+	// StallTimeout ends a request that goes this long without writing a
+	// byte: no block arrived from peers, or the client stopped reading.
+	StallTimeout time.Duration
+	// Served is told of each root whose manifest the gateway serves, so
+	// the caller can list it in the repo, before the manifest is written:
+	// it must not block. It may be nil.
 	Served func(ctx context.Context, root *image.Root)
 }
 
@@ -50,19 +54,24 @@ func New(opts Options) *Handler {
 	if opts.ResolveTimeout == 0 {
 		opts.ResolveTimeout = time.Minute
 	}
+	if opts.StallTimeout == 0 {
+		opts.StallTimeout = 2 * time.Minute
+	}
 	return &Handler{opts: opts, roots: map[string]*image.Root{}}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	defer cancel()
+	w, ctx, done := watchProgress(ctx, w, h.opts.StallTimeout)
+	defer done()
+	r = r.WithContext(ctx)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, r, errorf(http.StatusMethodNotAllowed, codeUnsupported, "this registry is read-only"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
-	defer cancel()
-	r = r.WithContext(ctx)
 	if r.URL.Path == "/v2/" || r.URL.Path == "/v2" {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte("{}"))
