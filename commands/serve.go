@@ -44,8 +44,9 @@ Listens on loopback unless told otherwise.
 }
 
 type gateway struct {
-	srv *http.Server
-	ln  net.Listener
+	srv      *http.Server
+	ln       net.Listener
+	recorder *servedRecorder
 }
 
 // addr is where the gateway really listens (a :0 port resolved).
@@ -59,8 +60,15 @@ func listenGateway(b *localBackend, addr string, m *metrics) (*gateway, error) {
 	if host, _, _ := net.SplitHostPort(addr); !isLoopbackHost(host) {
 		b.logf("warning: the registry gateway on %s is reachable from other hosts", addr)
 	}
-	h := registry.New(registry.Options{DAG: b.dag(), Served: b.cacheServed()})
-	return &gateway{ln: ln, srv: &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second}}, nil
+	rec := newServedRecorder(b)
+	h := registry.New(registry.Options{DAG: b.dag(), Served: rec.served})
+	srv := &http.Server{
+		Handler:           m.instrument(h),
+		ReadHeaderTimeout: 30 * time.Second,
+		// Writes are bounded by the handler (registry.Options.StallTimeout).
+		IdleTimeout: 2 * time.Minute,
+	}
+	return &gateway{ln: ln, srv: srv, recorder: rec}, nil
 }
 
 func isLoopbackHost(host string) bool {
@@ -78,27 +86,78 @@ func (g *gateway) serve() error {
 	return nil
 }
 
-func (g *gateway) shutdown(ctx context.Context) error { return g.srv.Shutdown(ctx) }
+func (g *gateway) shutdown(ctx context.Context) error {
+	err := g.srv.Shutdown(ctx)
+	g.recorder.stop()
+	return err
+}
 
-// cacheServed lists each root the gateway serves in the repo, once: it
-// stays cached (not pinned) like a pulled image. An online node also
-// announces it, as a daemon's pull announces its root (see planOnline).
-func (b *localBackend) cacheServed() func(context.Context, *image.Root) {
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	return func(ctx context.Context, root *image.Root) {
-		mu.Lock()
-		done := seen[root.CID.String()]
-		seen[root.CID.String()] = true
-		mu.Unlock()
-		if done {
-			return
-		}
-		if exp, err := root.Plan(ctx, image.ExportOptions{}); err == nil {
-			_ = b.recordPulled(ctx, root.CID, exp)
-		}
-		if b.node != nil && b.node.Online() {
-			b.node.Provide([]cid.Cid{root.CID})
-		}
+// recordTimeout bounds working out what a served root holds.
+const recordTimeout = 2 * time.Minute
+
+// servedRecorder lists each root the gateway serves in the repo: it stays
+// cached (not pinned) like a pulled image. An online node also announces
+// it, as a daemon's pull announces its root (see planOnline). Recording
+// reads every platform's manifest, which may have to come from peers (or
+// never come: a peer that pulled one platform holds only that one), so it
+// runs beside the response rather than ahead of it, and a root whose
+// record failed is tried again the next time it is served.
+type servedRecorder struct {
+	b      *localBackend
+	ctx    context.Context
+	cancel context.CancelFunc
+	work   sync.WaitGroup
+
+	mu        sync.Mutex
+	announced map[cid.Cid]bool
+	busy      map[cid.Cid]bool // being recorded, or recorded
+}
+
+func newServedRecorder(b *localBackend) *servedRecorder {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &servedRecorder{b: b, ctx: ctx, cancel: cancel, announced: map[cid.Cid]bool{}, busy: map[cid.Cid]bool{}}
+}
+
+func (s *servedRecorder) served(_ context.Context, root *image.Root) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return // stopping: the repo is about to close
 	}
+	if !s.announced[root.CID] && s.b.node != nil && s.b.node.Online() {
+		s.announced[root.CID] = true
+		s.b.node.Provide([]cid.Cid{root.CID})
+	}
+	if s.busy[root.CID] {
+		return
+	}
+	s.busy[root.CID] = true
+	s.work.Go(func() {
+		ctx, cancel := context.WithTimeout(s.ctx, recordTimeout)
+		defer cancel()
+		exp, err := root.Plan(ctx, image.ExportOptions{})
+		if err == nil {
+			err = s.b.recordPulled(ctx, root.CID, exp)
+		}
+		if err != nil {
+			s.mu.Lock()
+			delete(s.busy, root.CID)
+			s.mu.Unlock()
+		}
+	})
+}
+
+// recording says whether root is being recorded or was.
+func (s *servedRecorder) recording(root cid.Cid) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busy[root]
+}
+
+// stop ends recordings under way and waits for them.
+func (s *servedRecorder) stop() {
+	s.mu.Lock()
+	s.cancel()
+	s.mu.Unlock()
+	s.work.Wait()
 }
