@@ -74,6 +74,11 @@ func runPull(c *cli.Context) error {
 	if output == "" && term.IsTerminal(int(os.Stdout.Fd())) {
 		return fmt.Errorf("refusing to write a tar to a terminal: pipe it (imgp2p pull CID | docker load) or use -o FILE")
 	}
+	if output != "" {
+		if err := checkOutput(output, format, repoPath(c)); err != nil {
+			return err
+		}
+	}
 	b, err := openBackend(c)
 	if err != nil {
 		return err

@@ -30,6 +30,55 @@ func openSink(output, format string, stdout io.Writer) (sink, error) {
 	}
 }
 
+// checkOutput refuses an output path a pull must not replace, before any
+// work: the rename that ends a pull replaces whatever has the name, so a
+// device (-o /dev/null, as root), a symlink, a file where a layout goes,
+// or a file of the repo itself would be lost.
+func checkOutput(output, format, repo string) error {
+	abs, err := filepath.Abs(output)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", output, err)
+	}
+	if repoAbs, err := filepath.Abs(repo); err == nil && (abs == repoAbs || strings.HasPrefix(abs, repoAbs+string(filepath.Separator))) {
+		return fmt.Errorf("output %s is inside the repo %s", output, repo)
+	}
+	fi, err := os.Lstat(output)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output %s: %w", output, err)
+	}
+	mode := fi.Mode()
+	switch {
+	case format == formatOCI && mode.IsDir():
+		return nil // newDirSink refuses a directory that is not empty
+	case format == formatOCI:
+		return fmt.Errorf("output %s exists and is not a directory (%s): --format oci writes a layout directory", output, describeMode(mode))
+	case mode.IsRegular():
+		return nil // replaced, as docker save -o does
+	}
+	return fmt.Errorf("output %s is %s, not a file: -o replaces a regular file or makes a new one", output, describeMode(mode))
+}
+
+func describeMode(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symlink"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "not a regular file"
+}
+
 type stdoutSink struct{ io.Writer }
 
 func (stdoutSink) commit() error { return nil }
@@ -66,10 +115,14 @@ func (s *fileSink) commit() error {
 		os.Remove(s.Name())
 		return err
 	}
-	if err := os.Chmod(s.Name(), 0o644); err != nil {
-		return err
+	err := os.Chmod(s.Name(), 0o644)
+	if err == nil {
+		err = os.Rename(s.Name(), s.target)
 	}
-	return os.Rename(s.Name(), s.target)
+	if err != nil {
+		os.Remove(s.Name())
+	}
+	return err
 }
 
 func (s *fileSink) abort() {
@@ -118,12 +171,19 @@ func (s *dirSink) commit() error {
 		os.RemoveAll(s.tmp)
 		return err
 	}
-	if err := os.Chmod(s.tmp, 0o755); err != nil {
-		return err
+	err := os.Chmod(s.tmp, 0o755)
+	if err == nil {
+		// An empty directory may stand where the layout goes (checkOutput
+		// allowed nothing else, and Remove takes no directory with entries).
+		if fi, lerr := os.Lstat(s.target); lerr == nil && fi.IsDir() {
+			_ = os.Remove(s.target)
+		}
+		err = os.Rename(s.tmp, s.target)
 	}
-	// An empty directory may stand where the layout goes.
-	_ = os.Remove(s.target)
-	return os.Rename(s.tmp, s.target)
+	if err != nil {
+		os.RemoveAll(s.tmp)
+	}
+	return err
 }
 
 func (s *dirSink) abort() {
