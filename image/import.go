@@ -71,7 +71,7 @@ func build(ctx context.Context, dag ipld.DAGService, src blobSource, index []byt
 	if err != nil {
 		return Imported{}, fmt.Errorf("parse index.json: %w", err)
 	}
-	b := &layoutBuilder{dag: dag, src: src, blobs: map[string]addedFile{}, meta: map[string][]byte{}}
+	b := &layoutBuilder{dag: dag, src: src, blobs: map[string]addedFile{}, meta: map[string][]byte{}, walked: map[string]bool{}}
 	read := func(ctx context.Context, d v1.Descriptor) ([]byte, error) {
 		_, raw, err := b.addBlob(ctx, d, true)
 		return raw, err
@@ -114,6 +114,8 @@ type layoutBuilder struct {
 	// meta caches the bytes of metadata blobs, which both platform
 	// selection and the walk parse.
 	meta map[string][]byte
+	// walked holds the indexes and manifests whose children were added.
+	walked map[string]bool
 }
 
 func (b *layoutBuilder) addBlob(ctx context.Context, d v1.Descriptor, keep bool) (addedFile, []byte, error) {
@@ -151,7 +153,9 @@ func (b *layoutBuilder) walk(ctx context.Context, d v1.Descriptor, depth int) er
 	if depth > maxNesting {
 		return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
 	}
-	if _, seen := b.blobs[d.Digest.Hex]; seen && !isIndex(d.MediaType) && !isManifest(d.MediaType) {
+	// An index or manifest reached again (an index may list another many
+	// times over) names nothing new.
+	if _, seen := b.blobs[d.Digest.Hex]; seen && (b.walked[d.Digest.Hex] || !isIndex(d.MediaType) && !isManifest(d.MediaType)) {
 		return nil
 	}
 	meta := isIndex(d.MediaType) || isManifest(d.MediaType)
@@ -159,6 +163,7 @@ func (b *layoutBuilder) walk(ctx context.Context, d v1.Descriptor, depth int) er
 	if err != nil {
 		return err
 	}
+	b.walked[d.Digest.Hex] = true
 	switch {
 	case isIndex(d.MediaType):
 		idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))

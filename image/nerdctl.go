@@ -101,6 +101,9 @@ func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int) error {
 	if len(u.m) >= maxBlobs {
 		return fmt.Errorf("image has more than %d blobs", maxBlobs)
 	}
+	if _, done := u.m[d.Digest.Hex]; done {
+		return nil // what it names was walked the first time
+	}
 	c, ok := ipfsURL(d)
 	if !ok {
 		return fmt.Errorf("descriptor of %s has no ipfs:// url", d.Digest)

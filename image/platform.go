@@ -40,15 +40,47 @@ func formatPlatform(p *v1.Platform) string {
 // manifest or config).
 type metaReader func(ctx context.Context, d v1.Descriptor) ([]byte, error)
 
+// maxIndexVisits bounds the index entries a walk visits, counting an
+// index again for every name it is reached under. Three indexes that each
+// listed the next one 100 times made a 700 KB layout take minutes and
+// gigabytes, before an index reached again under the same name was
+// skipped; this bounds what differing names can still multiply.
+const maxIndexVisits = 10000
+
 // selectManifests flattens idx to the image manifests it names, keeping
 // those for want (all when want is nil). Annotations of an enclosing index
-// descriptor (such as a ref name) carry over to its children.
+// descriptor (such as a ref name) carry over to its children. A manifest
+// or index reached again under the same ref name is taken once.
 func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest, want *v1.Platform) ([]v1.Descriptor, error) {
 	var out []v1.Descriptor
+	type listed struct {
+		digest v1.Hash
+		ref    string
+	}
+	seen := map[listed]bool{}
+	walkedIndexes := map[listed]bool{}
+	visits := 0
+	raws := map[v1.Hash][]byte{}
+	readOnce := func(ctx context.Context, d v1.Descriptor) ([]byte, error) {
+		if raw, ok := raws[d.Digest]; ok {
+			return raw, nil
+		}
+		raw, err := read(ctx, d)
+		if err == nil {
+			raws[d.Digest] = raw
+		}
+		return raw, err
+	}
 	var walk func(idx *v1.IndexManifest, inherited map[string]string, depth int) error
 	walk = func(idx *v1.IndexManifest, inherited map[string]string, depth int) error {
 		if depth > maxNesting {
 			return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+		}
+		if visits += len(idx.Manifests); visits > maxIndexVisits {
+			return fmt.Errorf("image indexes list more than %d entries, counting an index once for every path to it", maxIndexVisits)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		for _, d := range idx.Manifests {
 			if err := checkDescriptor(d); err != nil {
@@ -57,7 +89,12 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 			d.Annotations = mergeAnnotations(inherited, d.Annotations)
 			switch {
 			case isIndex(d.MediaType):
-				raw, err := read(ctx, d)
+				key := listed{d.Digest, d.Annotations[AnnotationRefName]}
+				if walkedIndexes[key] {
+					continue // lists nothing new under this name
+				}
+				walkedIndexes[key] = true
+				raw, err := readOnce(ctx, d)
 				if err != nil {
 					return err
 				}
@@ -69,8 +106,13 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 					return err
 				}
 			case isManifest(d.MediaType):
+				key := listed{d.Digest, d.Annotations[AnnotationRefName]}
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
 				if d.Platform == nil {
-					p, err := configPlatform(ctx, read, d)
+					p, err := configPlatform(ctx, readOnce, d)
 					if err != nil {
 						return err
 					}
