@@ -23,6 +23,14 @@ var (
 func main() {
 	commands.Version, commands.Commit = version, commit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks the command to stop cleanly; a command stuck
+	// in a system call that cannot see it (reading a terminal or a pipe
+	// nobody writes) ends at the second, which gets the default action.
+	// The repo survives that as it survives SIGKILL.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	stopProfile := startProfile(os.Getenv("IMGP2P_CPUPROFILE"))
 	err := commands.NewApp().RunContext(ctx, os.Args)
 	stopProfile()

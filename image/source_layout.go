@@ -40,7 +40,7 @@ func readLayoutIndex(dir string) ([]byte, error) {
 }
 
 func readSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func readSmallFile(path string) ([]byte, error) {
 
 func (s *layoutDir) add(ctx context.Context, d v1.Descriptor, keep bool) (addedFile, []byte, error) {
 	path := filepath.Join(s.dir, blobsDir, d.Digest.Algorithm, d.Digest.Hex)
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return addedFile{}, nil, fmt.Errorf("blob %s is missing from %s", d.Digest, s.dir)
 	}
@@ -69,10 +69,12 @@ func (s *layoutDir) add(ctx context.Context, d v1.Descriptor, keep bool) (addedF
 	if st, err := f.Stat(); err == nil && st.Size() != d.Size {
 		return addedFile{}, nil, fmt.Errorf("blob %s: file has %d bytes, descriptor says %d (corrupt blob)", d.Digest, st.Size(), d.Size)
 	}
-	var r io.Reader = f
+	// One byte past the size is enough to fail the size check, should the
+	// file grow while it is read.
+	var r io.Reader = io.LimitReader(f, d.Size+1)
 	var kept bytes.Buffer
 	if keep {
-		r = io.TeeReader(f, &kept)
+		r = io.TeeReader(r, &kept)
 	}
 	added, err := addFile(ctx, s.dag, r)
 	if err != nil {
@@ -82,4 +84,32 @@ func (s *layoutDir) add(ctx context.Context, d v1.Descriptor, keep bool) (addedF
 		return addedFile{}, nil, err
 	}
 	return added, kept.Bytes(), nil
+}
+
+// openRegular opens a layout file, refusing anything but a regular file
+// (symlinks are followed): a named pipe would block the open for good, and
+// a device (/dev/urandom) never ends.
+func openRegular(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
+	}
+	return os.Open(path)
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "special (" + m.Type().String() + ")"
 }
