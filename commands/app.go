@@ -7,6 +7,7 @@ package commands
 import (
 	"fmt"
 	"runtime"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,7 +24,7 @@ func userAgent() string { return "imgp2p/" + Version }
 
 // NewApp returns the imgp2p command line.
 func NewApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "imgp2p",
 		Usage: "move OCI container images peer to peer over IPFS, with no registry and no external daemon",
 		Description: `imgp2p stores images in its own IPFS repo as DAGs that are OCI image layouts,
@@ -59,6 +60,42 @@ and moves them between machines over libp2p and bitswap.
 		},
 		HideVersion:          true,
 		EnableBashCompletion: true,
+		OnUsageError:         usageError,
+	}
+	tightenUsage(app.Commands, "")
+	return app
+}
+
+// usageError reports a bad flag as one error line on stderr. urfave/cli
+// would first print the whole help to stdout, where `pull … | docker load`
+// or `cid=$(imgp2p push …)` takes it for data.
+func usageError(c *cli.Context, err error, _ bool) error {
+	// The lineage runs from this command up to the app's own root command.
+	name := []string{"--help"}
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != c.App.Name {
+			name = append([]string{ctx.Command.Name}, name...)
+		}
+	}
+	return fmt.Errorf("%w (see %s %s)", err, c.App.Name, strings.Join(name, " "))
+}
+
+// tightenUsage makes every command report usage errors as usageError
+// does, and those that take no arguments refuse them: `imgp2p gc CID`
+// collected everything unpinned, not that image.
+func tightenUsage(cmds []*cli.Command, parent string) {
+	for _, cmd := range cmds {
+		cmd.OnUsageError = usageError
+		name := strings.TrimSpace(parent + " " + cmd.Name)
+		if action := cmd.Action; action != nil && cmd.ArgsUsage == "" {
+			cmd.Action = func(c *cli.Context) error {
+				if c.NArg() > 0 {
+					return fmt.Errorf("%s takes no arguments (got %q)", name, c.Args().Slice())
+				}
+				return action(c)
+			}
+		}
+		tightenUsage(cmd.Subcommands, name)
 	}
 }
 

@@ -1,0 +1,37 @@
+package e2e
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrorsAreOneLineOnStderr: a mistyped flag printed the whole
+// help to stdout, where `cid=$(imgp2p push …)` or `pull … | docker load`
+// took it for data. It is one line on stderr now, naming the flag, and a
+// command that takes no arguments refuses them (`gc CID` collected
+// everything unpinned, not that image).
+func TestUsageErrorsAreOneLineOnStderr(t *testing.T) {
+	r := newRepo(t)
+	cid := r.push(helloLayout(t))
+	cases := []struct {
+		args []string
+		says string
+	}{
+		{[]string{"push", "--plaform", "linux/amd64", "x"}, "-plaform"},
+		{[]string{"pull", "--timeout", "5", cid}, "-timeout"},
+		{[]string{"--bogus", "ls"}, "-bogus"},
+		{[]string{"pin", "add", "--nope", cid}, "imgp2p pin add --help"},
+		{[]string{"gc", cid}, "gc takes no arguments"},
+		{[]string{"ls", "extra"}, "ls takes no arguments"},
+	}
+	for _, c := range cases {
+		res := r.fails(c.args...)
+		if len(res.stdout) != 0 {
+			t.Errorf("%v: %d bytes on stdout: %.80q", c.args, len(res.stdout), res.stdout)
+		}
+		if lines := strings.Count(strings.TrimSpace(string(res.stderr)), "\n") + 1; lines != 1 || !bytes.Contains(res.stderr, []byte(c.says)) {
+			t.Errorf("%v: stderr %q, want one line with %q", c.args, res.stderr, c.says)
+		}
+	}
+}
