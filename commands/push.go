@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 func pushCommand() *cli.Command {
@@ -44,6 +45,9 @@ CID, and nothing else, on stdout.
 			if ref, ok := registryRef(src); ok {
 				req.Remote = ref
 			} else if src == "-" {
+				if term.IsTerminal(int(os.Stdin.Fd())) {
+					return fmt.Errorf("push - reads an archive from stdin, which is a terminal: pipe one in (docker save app | imgp2p push -)")
+				}
 				body = os.Stdin
 			} else {
 				abs, err := filepath.Abs(src)

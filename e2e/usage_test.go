@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUsageErrorsAreOneLineOnStderr: a mistyped flag printed the whole
@@ -33,5 +35,30 @@ func TestUsageErrorsAreOneLineOnStderr(t *testing.T) {
 		if lines := strings.Count(strings.TrimSpace(string(res.stderr)), "\n") + 1; lines != 1 || !bytes.Contains(res.stderr, []byte(c.says)) {
 			t.Errorf("%v: stderr %q, want one line with %q", c.args, res.stderr, c.says)
 		}
+	}
+}
+
+// TestPushFromATerminalIsRefused: `push -` with stdin on a terminal waited
+// for a tar to be typed, deaf to Ctrl-C (a terminal read cannot see it).
+// It is refused at once, as pull refuses to write a tar to one.
+func TestPushFromATerminalIsRefused(t *testing.T) {
+	r := newRepo(t)
+	master, slave, err := openPTY()
+	need(t, "pseudo-terminal", err)
+	defer master.Close()
+	defer slave.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := r.command(ctx, "push", "-")
+	cmd.Stdin = slave
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	res := finish(cmd, cmd.Run(), stdout.Bytes(), stderr.Bytes(), start)
+	if res.code == 0 || !bytes.Contains(res.stderr, []byte("terminal")) || len(res.stdout) != 0 {
+		t.Fatalf("push - from a terminal: %v, want a refusal naming the terminal", res)
+	}
+	if res.elapsed > 30*time.Second {
+		t.Errorf("the refusal took %v", res.elapsed)
 	}
 }
