@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -79,6 +80,9 @@ func build(ctx context.Context, dag ipld.DAGService, src blobSource, index []byt
 	manifests, err := selectManifests(ctx, read, idx, opts.Platform)
 	if err != nil {
 		return Imported{}, err
+	}
+	if len(manifests) == 0 && opts.Platform == nil {
+		return Imported{}, fmt.Errorf("index.json lists no image manifest or index (%s): nothing to push", describeEntries(idx.Manifests))
 	}
 	if opts.Platform != nil {
 		if len(manifests) == 0 {
@@ -291,4 +295,19 @@ func descriptorNames(d v1.Descriptor) []string {
 		return []string{n}
 	}
 	return nil
+}
+
+// describeEntries says what an index lists, for an error.
+func describeEntries(descs []v1.Descriptor) string {
+	if len(descs) == 0 {
+		return "no entries"
+	}
+	types := make([]string, len(descs))
+	for i, d := range descs {
+		types[i] = string(d.MediaType)
+		if types[i] == "" {
+			types[i] = "no media type"
+		}
+	}
+	return fmt.Sprintf("%d entries: %s", len(descs), strings.Join(types, ", "))
 }

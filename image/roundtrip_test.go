@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -181,5 +182,52 @@ func TestCorruptBlobIsRefusedByName(t *testing.T) {
 	_, err := ImportPath(ctx, mdtest.Mock(), dir, ImportOptions{})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(filepath.Base(victim))) {
 		t.Fatalf("import of a corrupt layout: %v; want an error naming %s", err, filepath.Base(victim))
+	}
+}
+
+// A layout whose index.json lists nothing pullable (no entries, or entries
+// without a known media type) was pushed and pinned, and every pull and
+// verify then failed on it: it is refused at push, saying what it lists.
+func TestImportRefusesALayoutWithNoImage(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ index, says string }{
+		{`{"schemaVersion":2,"manifests":[]}`, "no entries"},
+		{`{"schemaVersion":2}`, "no entries"},
+		{`{"schemaVersion":2,"manifests":[{"digest":"sha256:` + strings.Repeat("a", 64) + `","size":3}]}`, "no media type"},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+		os.WriteFile(filepath.Join(dir, "index.json"), []byte(c.index), 0o644)
+		_, err := ImportPath(ctx, mdtest.Mock(), dir, ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "lists no image") || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("index %s: %v, want a refusal saying %q", c.index, err, c.says)
+		}
+	}
+}
+
+// A docker-archive whose config names no platform (docker save always
+// names one, other tools may not) claimed the empty platform "/", which no
+// pull matched: it now suits any platform.
+func TestDockerArchiveWithoutPlatformPullsForAny(t *testing.T) {
+	ctx := context.Background()
+	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src bytes.Buffer
+	if err := tarball.Write(mustTag("example.com/noplatform:v1"), img, &src); err != nil {
+		t.Fatal(err)
+	}
+	dag := mdtest.Mock()
+	imp, err := ImportArchive(ctx, dag, &src, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := Open(ctx, dag, imp.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Plan(ctx, ExportOptions{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}); err != nil {
+		t.Fatalf("plan for linux/amd64: %v", err)
 	}
 }

@@ -103,12 +103,14 @@ func (a *archive) dockerManifest(ctx context.Context, img dockerArchiveImage) (v
 		return v1.Descriptor{}, err
 	}
 	a.byDigest[mf.digest] = mf
-	return v1.Descriptor{
-		MediaType: types.OCIManifestSchema1,
-		Digest:    mf.digest,
-		Size:      mf.size,
-		Platform:  &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant},
-	}, nil
+	d := v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: mf.digest, Size: mf.size}
+	// A config naming no platform (docker save always names one; other
+	// tools may not) must not claim the empty one "/", which no pull
+	// would match: without one, the image suits any platform.
+	if cf.OS != "" && cf.Architecture != "" {
+		d.Platform = &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+	}
+	return d, nil
 }
 
 // layerMediaType tells a layer's compression from its first bytes, since a
