@@ -11,6 +11,9 @@ import (
 // digest names a path in the layout, so anything looser could name a path
 // outside blobs/sha256.
 func checkDigest(h v1.Hash) error {
+	if h == (v1.Hash{}) {
+		return fmt.Errorf("no digest")
+	}
 	if h.Algorithm != "sha256" {
 		return fmt.Errorf("unsupported digest algorithm %q (only sha256)", h.Algorithm)
 	}

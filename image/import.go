@@ -184,7 +184,14 @@ func (b *layoutBuilder) walk(ctx context.Context, d v1.Descriptor, depth int) er
 		if err != nil {
 			return fmt.Errorf("manifest %s: %w", d.Digest, err)
 		}
-		for _, child := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+		for i, child := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+			if err := checkDescriptor(child); err != nil {
+				what := "config"
+				if i > 0 {
+					what = fmt.Sprintf("layer %d", i-1)
+				}
+				return fmt.Errorf("manifest %s: %s: %w", d.Digest, what, err)
+			}
 			if err := b.walk(ctx, child, depth+1); err != nil {
 				return err
 			}

@@ -143,7 +143,7 @@ func configPlatform(ctx context.Context, read metaReader, d v1.Descriptor) (*v1.
 		return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
 	}
 	if err := checkDescriptor(m.Config); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("manifest %s: config: %w", d.Digest, err)
 	}
 	if m.Config.Size > maxMetadataSize {
 		return nil, nil

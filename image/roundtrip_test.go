@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -229,5 +230,22 @@ func TestDockerArchiveWithoutPlatformPullsForAny(t *testing.T) {
 	}
 	if _, err := root.Plan(ctx, ExportOptions{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}); err != nil {
 		t.Fatalf("plan for linux/amd64: %v", err)
+	}
+}
+
+// A manifest of "{}" was refused with `unsupported digest algorithm ""
+// (only sha256)`, naming neither the manifest nor what was missing.
+func TestImportNamesTheManifestMissingAConfig(t *testing.T) {
+	dir := t.TempDir()
+	raw := []byte("{}")
+	h, size, _ := v1.SHA256(bytes.NewReader(raw))
+	os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755)
+	os.WriteFile(filepath.Join(dir, "blobs", "sha256", h.Hex), raw, 0o644)
+	os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+	index := fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d}]}`, h, size)
+	os.WriteFile(filepath.Join(dir, "index.json"), []byte(index), 0o644)
+	_, err := ImportPath(context.Background(), mdtest.Mock(), dir, ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), h.String()) || !strings.Contains(err.Error(), "config: no digest") {
+		t.Fatalf("import of a manifest without a config: %v, want an error naming %s and its missing config digest", err, h)
 	}
 }
