@@ -33,7 +33,13 @@ func formatPlatform(p *v1.Platform) string {
 	if p.Variant != "" {
 		parts = append(parts, p.Variant)
 	}
-	return strings.Join(parts, "/")
+	s := strings.Join(parts, "/")
+	// Shown as --platform takes it: a request for an OS version must say
+	// which one, or "no linux/amd64 (it has linux/amd64)" reads as a bug.
+	if p.OSVersion != "" {
+		s += ":" + p.OSVersion
+	}
+	return s
 }
 
 // metaReader returns the verified bytes of a small metadata blob (index,
