@@ -249,3 +249,16 @@ func TestImportNamesTheManifestMissingAConfig(t *testing.T) {
 		t.Fatalf("import of a manifest without a config: %v, want an error naming %s and its missing config digest", err, h)
 	}
 }
+
+func TestFormatPlatformShowsWhatPlatformFlagsTake(t *testing.T) {
+	for want, p := range map[string]*v1.Platform{
+		"linux/amd64":                {OS: "linux", Architecture: "amd64"},
+		"linux/arm/v7":               {OS: "linux", Architecture: "arm", Variant: "v7"},
+		"windows/amd64:10.0.17763.1": {OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.1"},
+		"unknown":                    nil,
+	} {
+		if got := formatPlatform(p); got != want {
+			t.Errorf("formatPlatform(%+v) = %q, want %q", p, got, want)
+		}
+	}
+}
