@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -88,5 +89,69 @@ func TestIndexesListingEachOtherManyTimesAreWalkedOnce(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Fatalf("push and plan took %v", took)
+	}
+}
+
+// ctr image export writes one image under two names as two entries with
+// the same digest and tag but different io.containerd.image.name: both
+// names must survive, into the docker-archive's tags.
+func TestOneImageUnderTwoNamesKeepsBoth(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := random.Image(1<<10, 1)
+	img, _ = mutate.ConfigFile(img, &v1.ConfigFile{OS: "linux", Architecture: "amd64"})
+	for _, n := range []string{"docker.io/library/alpine:3.19", "registry.local/alpine:3.19"} {
+		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{annotationContainerdName: n, AnnotationRefName: "3.19"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dag := mdtest.Mock()
+	imp, err := ImportPath(ctx, dag, dir, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := Open(ctx, dag, imp.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := root.Plan(ctx, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := exp.dockerImages(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs) != 2 {
+		t.Errorf("docker-archive has %d tags (%v), want both names", len(imgs), exp.Names())
+	}
+}
+
+// One manifest listed for two platforms (arm v6 and v7 sharing a build)
+// is selectable as either.
+func TestOneManifestUnderTwoPlatformsMatchesBoth(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := random.Image(1<<10, 1)
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}}},
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm", Variant: "v6"}}},
+	)
+	if err := p.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"linux/arm/v6", "linux/arm/v7"} {
+		plat, _ := ParsePlatform(want)
+		if _, err := ImportPath(ctx, mdtest.Mock(), dir, ImportOptions{Platform: plat}); err != nil {
+			t.Errorf("push --platform %s: %v", want, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -46,25 +47,33 @@ func formatPlatform(p *v1.Platform) string {
 // manifest or config).
 type metaReader func(ctx context.Context, d v1.Descriptor) ([]byte, error)
 
-// maxIndexVisits bounds the index entries a walk visits, counting an
-// index again for every name it is reached under. Three indexes that each
-// listed the next one 100 times made a 700 KB layout take minutes and
-// gigabytes, before an index reached again under the same name was
-// skipped; this bounds what differing names can still multiply.
-const maxIndexVisits = 10000
+// maxIndexVisits bounds the index entries a walk visits. Three indexes
+// that each listed the next one 100 times made a 700 KB layout take
+// minutes and gigabytes, before an entry repeating an earlier one exactly
+// was skipped; this bounds what entries that differ only in annotations
+// can still multiply. An image of that many manifests would exceed
+// maxBlobs anyway.
+const maxIndexVisits = maxBlobs
+
+// entryKey is what makes two index entries the same entry: everything a
+// walk takes from one (digest, annotations such as names, platform).
+func entryKey(d v1.Descriptor) string {
+	key, _ := json.Marshal(struct {
+		Digest      v1.Hash
+		Annotations map[string]string
+		Platform    *v1.Platform
+	}{d.Digest, d.Annotations, d.Platform})
+	return string(key)
+}
 
 // selectManifests flattens idx to the image manifests it names, keeping
 // those for want (all when want is nil). Annotations of an enclosing index
-// descriptor (such as a ref name) carry over to its children. A manifest
-// or index reached again under the same ref name is taken once.
+// descriptor (such as a ref name) carry over to its children. An entry
+// repeating an earlier one exactly, annotations and platform included, is
+// taken once.
 func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest, want *v1.Platform) ([]v1.Descriptor, error) {
 	var out []v1.Descriptor
-	type listed struct {
-		digest v1.Hash
-		ref    string
-	}
-	seen := map[listed]bool{}
-	walkedIndexes := map[listed]bool{}
+	seen := map[string]bool{}
 	visits := 0
 	raws := map[v1.Hash][]byte{}
 	readOnce := func(ctx context.Context, d v1.Descriptor) ([]byte, error) {
@@ -83,7 +92,7 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 			return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
 		}
 		if visits += len(idx.Manifests); visits > maxIndexVisits {
-			return fmt.Errorf("image indexes list more than %d entries, counting an index once for every path to it", maxIndexVisits)
+			return fmt.Errorf("image indexes list more than %d entries", maxIndexVisits)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -95,11 +104,11 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 			d.Annotations = mergeAnnotations(inherited, d.Annotations)
 			switch {
 			case isIndex(d.MediaType):
-				key := listed{d.Digest, d.Annotations[AnnotationRefName]}
-				if walkedIndexes[key] {
-					continue // lists nothing new under this name
+				key := entryKey(d)
+				if seen[key] {
+					continue // lists nothing new
 				}
-				walkedIndexes[key] = true
+				seen[key] = true
 				raw, err := readOnce(ctx, d)
 				if err != nil {
 					return err
@@ -112,7 +121,7 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 					return err
 				}
 			case isManifest(d.MediaType):
-				key := listed{d.Digest, d.Annotations[AnnotationRefName]}
+				key := entryKey(d)
 				if seen[key] {
 					continue
 				}
