@@ -35,11 +35,7 @@ func openSink(output, format string, stdout io.Writer) (sink, error) {
 // device (-o /dev/null, as root), a symlink, a file where a layout goes,
 // or a file of the repo itself would be lost.
 func checkOutput(output, format, repo string) error {
-	abs, err := filepath.Abs(output)
-	if err != nil {
-		return fmt.Errorf("output %s: %w", output, err)
-	}
-	if repoAbs, err := filepath.Abs(repo); err == nil && (abs == repoAbs || strings.HasPrefix(abs, repoAbs+string(filepath.Separator))) {
+	if inside(output, repo) {
 		return fmt.Errorf("output %s is inside the repo %s", output, repo)
 	}
 	fi, err := os.Lstat(output)
@@ -59,6 +55,23 @@ func checkOutput(output, format, repo string) error {
 		return nil // replaced, as docker save -o does
 	}
 	return fmt.Errorf("output %s is %s, not a file: -o replaces a regular file or makes a new one", output, describeMode(mode))
+}
+
+// inside says whether path would land in dir, symlinks resolved: the
+// output's directory is compared, since the output itself may not exist.
+func inside(path, dir string) bool {
+	real := func(p string) string {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			return r
+		}
+		return abs
+	}
+	parent, d := real(filepath.Dir(path)), real(dir)
+	return parent == d || strings.HasPrefix(parent, d+string(filepath.Separator))
 }
 
 func describeMode(m os.FileMode) string {

@@ -33,6 +33,10 @@ func TestPullRefusesOutputsItMustNotReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	repoFile := filepath.Join(r.dir, "config.json")
+	repoLink := filepath.Join(t.TempDir(), "repo-link")
+	if err := os.Symlink(r.dir, repoLink); err != nil {
+		t.Fatal(err)
+	}
 	before, err := os.ReadFile(repoFile)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +51,7 @@ func TestPullRefusesOutputsItMustNotReplace(t *testing.T) {
 		{[]string{"-o", subdir + "/"}, "is a directory"},
 		{[]string{"--format", "oci", "-o", precious}, "is not a directory"},
 		{[]string{"-o", repoFile}, "inside the repo"},
+		{[]string{"-o", filepath.Join(repoLink, "config.json")}, "inside the repo"},
 	}
 	for _, c := range cases {
 		res := r.fails(append(append([]string{"pull"}, c.args...), cid)...)
