@@ -244,6 +244,10 @@ func (r *Root) BlobCID(ctx context.Context, h v1.Hash) (cid.Cid, error) {
 	return c, err
 }
 
+// ErrTooLargeForMetadata matches the error for a blob asked for as a
+// manifest, index or config that is too large to be one.
+var ErrTooLargeForMetadata = errors.New("is too large for metadata")
+
 // ErrBlobNotInImage matches the error for a digest an image does not list,
 // as opposed to one it lists but whose blocks could not be had.
 var ErrBlobNotInImage = errors.New("blob is not in the image")
@@ -295,7 +299,7 @@ func (r *Root) readMeta(ctx context.Context, d v1.Descriptor) ([]byte, error) {
 		return nil, err
 	}
 	if d.Size > maxMetadataSize {
-		return nil, fmt.Errorf("blob %s: %d bytes is too large for metadata (limit %d)", d.Digest, d.Size, maxMetadataSize)
+		return nil, fmt.Errorf("blob %s: %d bytes %w (limit %d)", d.Digest, d.Size, ErrTooLargeForMetadata, maxMetadataSize)
 	}
 	rc, err := r.OpenBlob(ctx, d)
 	if err != nil {

@@ -61,7 +61,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *regError) {
 // are a 503, which docker and containerd retry.
 func (h *Handler) fetchError(ctx context.Context, err error, code, what string) *regError {
 	switch {
-	case errors.Is(err, image.ErrBlobNotInImage):
+	case errors.Is(err, image.ErrBlobNotInImage), errors.Is(err, image.ErrTooLargeForMetadata):
 		return errorf(http.StatusNotFound, code, err.Error())
 	case errors.Is(context.Cause(ctx), errStalled):
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, fmt.Sprintf("%s: no block arrived from the repo or from peers for %v", what, h.opts.StallTimeout))

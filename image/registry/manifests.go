@@ -61,9 +61,7 @@ func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string)
 			return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+distinct[0].Digest.String())
 		}
 		return raw, nil
-	case slices.ContainsFunc(distinct, func(d v1.Descriptor) bool { return d.MediaType.IsIndex() }):
-		// An index of indexes is valid OCI, but docker finds no platform
-		// in one, and flattening them would mix images.
+	case ambiguous(distinct):
 		return nil, errorf(http.StatusNotFound, codeManifestUnknown, fmt.Sprintf(
 			"%q names %d different images in ipfs/%s, some of them multi-platform; pull one by tag (%s) or by digest (%s)",
 			ref, len(distinct), root.CID, strings.Join(tagsOf(root), ", "), strings.Join(digestsOf(distinct), ", ")))
@@ -87,7 +85,7 @@ func (h *Handler) manifestByDigest(r *http.Request, root *image.Root, d v1.Hash)
 	if err == nil {
 		return raw, nil
 	}
-	if !errors.Is(err, image.ErrBlobNotInImage) {
+	if !errors.Is(err, image.ErrBlobNotInImage) && !errors.Is(err, image.ErrTooLargeForMetadata) {
 		return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+d.String())
 	}
 	for _, tag := range tagsOf(root) {
@@ -118,6 +116,17 @@ func taggedDescriptors(root *image.Root, tag string) []v1.Descriptor {
 
 // validTag is the distribution spec's tag grammar.
 var validTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// ambiguous says whether several distinct entries cannot be served as
+// one index: an index of indexes is valid OCI, but docker finds no
+// platform in one, and flattening them would mix images.
+func ambiguous(distinct []v1.Descriptor) bool {
+	return len(distinct) > 1 && slices.ContainsFunc(distinct, func(d v1.Descriptor) bool { return d.MediaType.IsIndex() })
+}
+
+func latestIsAmbiguous(root *image.Root) bool {
+	return ambiguous(distinctDigests(taggedDescriptors(root, "latest")))
+}
 
 // distinctDigests drops entries repeating an earlier entry's digest: the
 // same image listed under two tags is still one image.
@@ -164,15 +173,20 @@ func refTag(d v1.Descriptor) string {
 }
 
 func tagsOf(root *image.Root) []string {
-	set := map[string]bool{"latest": true}
+	// "latest" always resolves, except to several images some of which
+	// are multi-platform (see resolveManifest): listed, it would be a tag
+	// no client can pull.
+	set := map[string]bool{"latest": !latestIsAmbiguous(root)}
 	for _, d := range root.Index().Manifests {
 		if t := refTag(d); t != "" {
 			set[t] = true
 		}
 	}
 	var tags []string
-	for t := range set {
-		tags = append(tags, t)
+	for t, listed := range set {
+		if listed {
+			tags = append(tags, t)
+		}
 	}
 	sort.Strings(tags)
 	return tags

@@ -266,9 +266,43 @@ func TestLatestOverSeveralEntries(t *testing.T) {
 	if status, got := getManifest(t, srv, root, "v1"); status != http.StatusOK || got != want.String() {
 		t.Fatalf("two indexes: v1 is %d %s, want 200 %s", status, got, want)
 	}
+	// skopeo sync pulls every listed tag: latest must not be listed.
+	tagsResp, err := http.Get(srv.URL + "/v2/ipfs/" + root + "/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Tags []string }
+	json.NewDecoder(tagsResp.Body).Decode(&list)
+	tagsResp.Body.Close()
+	if got := strings.Join(list.Tags, ","); got != "v1,v2" {
+		t.Fatalf("two indexes: tags %s, want v1,v2", got)
+	}
 
 	srv, root = serveRefs(t, refEntry{ref: "v1", image: randomImage(t)}, refEntry{ref: "v2", image: randomImage(t)})
 	if status, _ := getManifest(t, srv, root, "latest"); status != http.StatusOK {
 		t.Fatalf("two single-platform images: latest is %d, want their index", status)
+	}
+}
+
+// Asking for a layer as a manifest is a 404, whatever the layer's size: a
+// blob too large to be a manifest is not one.
+func TestLayerAskedForAsManifestIs404(t *testing.T) {
+	img, err := random.Image(5<<20, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, root := serveRefs(t, refEntry{ref: "v1", image: img})
+	layers, _ := img.Layers()
+	layer, _ := layers[0].Digest()
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		req, _ := http.NewRequest(method, srv.URL+"/v2/ipfs/"+root+"/manifests/"+layer.String(), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s manifests/<5 MiB layer>: %d, want 404", method, resp.StatusCode)
+		}
 	}
 }
