@@ -39,15 +39,29 @@ func watchProgress(ctx context.Context, w http.ResponseWriter, stall time.Durati
 	}
 }
 
+// writePiece is how much one deadline covers. A blocked write wakes only
+// once the kernel's send buffer (up to a few MiB) has drained by a third,
+// so a client reading steadily but slowly still shows progress piece by
+// piece; one below about 10 KB/s drains too little in StallTimeout and is
+// dropped.
+const writePiece = 64 << 10
+
 func (p *progressWatch) Write(b []byte) (int, error) {
-	// ErrNotSupported (a ResponseWriter with no connection under it, as in
-	// tests) leaves writes unbounded; the timer still ends the fetches.
-	p.rc.SetWriteDeadline(time.Now().Add(p.stall))
-	n, err := p.ResponseWriter.Write(b)
-	if err == nil {
+	written := 0
+	for written < len(b) {
+		piece := b[written:min(len(b), written+writePiece)]
+		// ErrNotSupported (a ResponseWriter with no connection under it,
+		// as in tests) leaves writes unbounded; the timer still ends the
+		// fetches.
+		p.rc.SetWriteDeadline(time.Now().Add(p.stall))
+		n, err := p.ResponseWriter.Write(piece)
+		written += n
+		if err != nil {
+			return written, err
+		}
 		p.timer.Reset(p.stall)
 	}
-	return n, err
+	return written, nil
 }
 
 func (p *progressWatch) Unwrap() http.ResponseWriter { return p.ResponseWriter }

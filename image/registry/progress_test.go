@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -171,5 +172,38 @@ func TestAStalledClientIsDropped(t *testing.T) {
 			t.Fatalf("%d handlers still running 20 s after their clients stopped reading", running.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A client reading steadily, if slowly, keeps its blob: progress is each
+// piece the kernel takes, not each whole block, and the watch resets on
+// every one.
+func TestASlowSteadyClientIsNotDropped(t *testing.T) {
+	const size = 8 << 20
+	dag, root, img := silentImage(t, size)
+	layers, _ := img.Layers()
+	layer, _ := layers[0].Digest()
+	srv := httptest.NewServer(New(Options{DAG: dag, StallTimeout: time.Second, Timeout: time.Hour}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v2/ipfs/" + root.CID.String() + "/blobs/" + layer.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got int64
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		got += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("dropped after %d of %d bytes, reading 32 KiB every 10 ms with a 1 s stall limit: %v", got, resp.ContentLength, err)
+		}
+		time.Sleep(10 * time.Millisecond) // the client's pace, not synchronisation
+	}
+	if got != resp.ContentLength {
+		t.Fatalf("read %d of %d bytes", got, resp.ContentLength)
 	}
 }
