@@ -40,6 +40,25 @@ func writeListedTimes(t *testing.T, p layout.Path, child v1.Descriptor, n int) v
 	return v1.Descriptor{MediaType: types.OCIImageIndex, Digest: h, Size: size}
 }
 
+// pushAndPlan imports the layout in dir and plans its export, whole.
+func pushAndPlan(ctx context.Context, t *testing.T, dir string) *Export {
+	t.Helper()
+	dag := mdtest.Mock()
+	imp, err := ImportLayout(ctx, dag, dir, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := Open(ctx, dag, imp.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := root.Plan(ctx, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp
+}
+
 // Three indexes each listing the next one 100 times make a small layout
 // with a million paths to its one image. A review found push, pull and
 // verify walking every path (minutes, gigabytes, deaf to SIGTERM); the
@@ -69,20 +88,8 @@ func TestIndexesListingEachOtherManyTimesAreWalkedOnce(t *testing.T) {
 	if err := p.AppendDescriptor(*d); err != nil {
 		t.Fatal(err)
 	}
-	dag := mdtest.Mock()
 	start := time.Now()
-	imp, err := ImportLayout(ctx, dag, dir, ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := Open(ctx, dag, imp.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp, err := root.Plan(ctx, ExportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := pushAndPlan(ctx, t, dir)
 	want, _ := img.Digest()
 	if len(exp.manifests) != 1 || exp.manifests[0].Digest != want {
 		t.Fatalf("planned %d manifests, want the one image %s", len(exp.manifests), want)
@@ -109,19 +116,7 @@ func TestOneImageUnderTwoNamesKeepsBoth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dag := mdtest.Mock()
-	imp, err := ImportPath(ctx, dag, dir, ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := Open(ctx, dag, imp.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp, err := root.Plan(ctx, ExportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := pushAndPlan(ctx, t, dir)
 	imgs, err := exp.dockerImages(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
