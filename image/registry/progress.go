@@ -13,8 +13,9 @@ var errStalled = errors.New("no progress")
 // progressWatch ends a request once it has gone StallTimeout without
 // progress. Fetching counts as progress only once its bytes are written,
 // so a block no peer sends ends the request (and the fetches under it),
-// and so does a client that stops reading: each write must finish within
-// StallTimeout, or the connection is dropped. Without this a stalled
+// and so does a client that stops reading: each piece written (see
+// writePiece) must be taken within StallTimeout, or the connection is
+// dropped. Without this a stalled
 // client kept its handler, and the blocks read ahead for it (up to
 // 16 MiB), until the client went away, whatever Timeout said.
 type progressWatch struct {
