@@ -118,7 +118,8 @@ type layoutBuilder struct {
 	// meta caches the bytes of metadata blobs, which both platform
 	// selection and the walk parse.
 	meta map[string][]byte
-	// walked holds the indexes and manifests whose children were added.
+	// walked holds the blobs the walk added, with whatever they name.
+	// (Platform selection adds metadata blobs without walking them.)
 	walked map[string]bool
 }
 
@@ -157,9 +158,9 @@ func (b *layoutBuilder) walk(ctx context.Context, d v1.Descriptor, depth int) er
 	if depth > maxNesting {
 		return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
 	}
-	// An index or manifest reached again (an index may list another many
-	// times over) names nothing new.
-	if _, seen := b.blobs[d.Digest.Hex]; seen && (b.walked[d.Digest.Hex] || !isIndex(d.MediaType) && !isManifest(d.MediaType)) {
+	// A blob reached again (an index may list another many times over)
+	// adds nothing new, and nor does what it names.
+	if b.walked[d.Digest.Hex] {
 		return nil
 	}
 	meta := isIndex(d.MediaType) || isManifest(d.MediaType)
