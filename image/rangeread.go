@@ -23,6 +23,19 @@ import (
 // empty repo served a 256 MiB image from a loopback peer at 70 MB/s.
 const readAhead = 16
 
+// sharedAhead is how many blocks every read in the process together may
+// hold fetched ahead of the one it writes, beyond one each. A block read
+// ahead waits in memory until its client takes the bytes before it, so
+// without a shared bound a gateway held up to readAhead blocks for every
+// slow client at once: 40 streams could pin 640 MiB. One fetch in flight
+// of its own per read (per level of its DAG) keeps every read moving
+// however the others hold the rest.
+const sharedAhead = 128
+
+// aheadBudget holds a token for each block read ahead on the shared
+// allowance.
+var aheadBudget = make(chan struct{}, sharedAhead)
+
 // hashBacklog is how many blocks a whole-blob read hands its hasher
 // before waiting for it.
 const hashBacklog = 4
@@ -218,9 +231,23 @@ type fetched struct {
 }
 
 // writeChildren writes each span's part of its child in order, fetching up
-// to readAhead children ahead of the one being written.
+// to readAhead children ahead of the one being written: the first on an
+// allowance of its own, the rest as aheadBudget allows.
 func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, write func([]byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
+	// Tokens the fetch loop took for spans never written go back once it
+	// has stopped (started is its count, read after fetching.Wait).
+	// Every block taken from the shared budget is given back, however the
+	// read ends.
+	shared := make([]bool, len(spans))
+	var started, written int
+	defer func() {
+		for i := written; i < started; i++ {
+			if shared[i] {
+				<-aheadBudget
+			}
+		}
+	}()
 	// On an early return, the fetches still under way end with ctx, and
 	// the read returns only once they have: nothing it started outlives it.
 	var fetching sync.WaitGroup
@@ -230,10 +257,12 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 	for i := range results {
 		results[i] = make(chan fetched, 1)
 	}
-	// A slot is taken to fetch a child and given back once it is written.
-	// The loop starting fetches is itself counted, so none is added to
-	// the group once Wait may have started.
+	// A slot is taken to fetch a child and given back once it is written;
+	// own is the one fetch ahead no other read can hold up. The loop
+	// starting fetches is itself counted, so none is added to the group
+	// once Wait may have started.
 	slots := make(chan struct{}, readAhead)
+	own := make(chan struct{}, 1)
 	fetching.Go(func() {
 		for i, s := range spans {
 			select {
@@ -241,6 +270,19 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 			case <-ctx.Done():
 				return
 			}
+			select {
+			case own <- struct{}{}:
+			default:
+				select {
+				case own <- struct{}{}:
+				case aheadBudget <- struct{}{}:
+					shared[i] = true
+				case <-ctx.Done():
+					<-slots
+					return
+				}
+			}
+			started++
 			fetching.Go(func() {
 				nd, err := ng.Get(ctx, s.c)
 				results[i] <- fetched{nd, err}
@@ -258,6 +300,12 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 			return f.err
 		}
 		err := writeRange(ctx, ng, f.nd, s.start, s.end, write)
+		written++
+		if shared[i] {
+			<-aheadBudget
+		} else {
+			<-own
+		}
 		<-slots
 		if err != nil {
 			return err

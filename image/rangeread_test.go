@@ -246,3 +246,73 @@ func randomFile(t *testing.T, dag ipld.DAGService, size int, seed uint64) ([]byt
 	}
 	return data, f
 }
+
+// Reads running together hold no more blocks ahead than the shared budget
+// plus one each, every read still finishes, and every token comes back.
+func TestReadsShareOneReadAheadBudget(t *testing.T) {
+	const budget, reads = 4, 3
+	saved := aheadBudget
+	aheadBudget = make(chan struct{}, budget)
+	t.Cleanup(func() { aheadBudget = saved })
+
+	ctx := context.Background()
+	mem := mdtest.Mock()
+	data, f := randomFile(t, mem, 30<<20, 7)
+	dag := &gatedDAG{DAGService: mem, open: make(chan struct{})}
+	outs := make([]bytes.Buffer, reads)
+	done := make(chan error, reads)
+	for i := range reads {
+		go func() {
+			done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { outs[i].Write(b); return nil })
+		}()
+	}
+	const most = budget + reads
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting, _ := dag.counts(); waiting < most; waiting, _ = dag.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d blocks asked for at once, want %d", waiting, most)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	close(dag.open)
+	for range reads {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range outs {
+		if !bytes.Equal(outs[i].Bytes(), data) {
+			t.Fatalf("read %d: wrong bytes", i)
+		}
+	}
+	if _, peak := dag.counts(); peak > most {
+		t.Fatalf("%d blocks asked for at once, want at most %d", peak, most)
+	}
+	if n := len(aheadBudget); n != 0 {
+		t.Fatalf("%d budget tokens still held after every read ended", n)
+	}
+}
+
+// A read that fails mid-way gives back every block it took on the budget.
+func TestAFailedReadGivesBackItsReadAhead(t *testing.T) {
+	ctx := context.Background()
+	mem := mdtest.Mock()
+	_, f := randomFile(t, mem, 30<<20, 9)
+	dag := &gatedDAG{DAGService: mem, open: make(chan struct{}), failing: f.node.Links()[3].Cid}
+	close(dag.open)
+	err := writeRange(ctx, dag, f.node, 0, 30<<20, func([]byte) error { return nil })
+	if !ipld.IsNotFound(err) {
+		t.Fatalf("got %v, want the missing block's error", err)
+	}
+	if n := len(aheadBudget); n != 0 {
+		t.Fatalf("%d budget tokens still held after the read failed", n)
+	}
+	// A writer that fails ends the read the same way.
+	err = writeRange(ctx, dag, f.node, 0, 2<<20, func([]byte) error { return io.ErrShortWrite })
+	if err != io.ErrShortWrite {
+		t.Fatalf("got %v, want the writer's error", err)
+	}
+	if n := len(aheadBudget); n != 0 {
+		t.Fatalf("%d budget tokens still held after the write failed", n)
+	}
+}
