@@ -207,3 +207,36 @@ func TestASlowSteadyClientIsNotDropped(t *testing.T) {
 		t.Fatalf("read %d of %d bytes", got, resp.ContentLength)
 	}
 }
+
+// A root that no peer sends within ResolveTimeout is a 503 a client can
+// retry, not a 404 that says it does not exist; a root the node knows it
+// cannot get (offline, nothing to ask) stays a 404.
+func TestAnUnresolvedRootIs503(t *testing.T) {
+	dag, root, _ := silentImage(t, 1<<10)
+	dag.silence(root.CID)
+	srv := httptest.NewServer(New(Options{DAG: dag, ResolveTimeout: 200 * time.Millisecond}))
+	defer srv.Close()
+	offline := httptest.NewServer(New(Options{DAG: mdtest.Mock()}))
+	defer offline.Close()
+	for _, c := range []struct {
+		srv    *httptest.Server
+		status int
+		code   string
+	}{
+		{srv, http.StatusServiceUnavailable, codeUnavailable},
+		{offline, http.StatusNotFound, codeNameUnknown},
+	} {
+		resp, err := http.Get(c.srv.URL + "/v2/ipfs/" + root.CID.String() + "/manifests/latest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Errors []struct{ Code, Message string }
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || len(body.Errors) != 1 || body.Errors[0].Code != c.code {
+			t.Errorf("got %d %+v, want %d %s", resp.StatusCode, body, c.status, c.code)
+		}
+	}
+}

@@ -8,6 +8,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -117,8 +118,13 @@ func (h *Handler) root(ctx context.Context, c cid.Cid) (*image.Root, *regError) 
 	switch {
 	case errors.Is(err, image.ErrNotImage):
 		return nil, errorf(http.StatusNotFound, codeNameUnknown, err.Error())
-	case ipld.IsNotFound(err) || octx.Err() != nil:
+	case ipld.IsNotFound(err):
 		return nil, errorf(http.StatusNotFound, codeNameUnknown, "ipfs/"+key+" could not be found in the repo or from peers")
+	case octx.Err() != nil:
+		// Online, a root no peer has sent yet may still come (a peer
+		// not yet connected, a provider not yet found): a 503, which
+		// clients retry, where a 404 would tell them it does not exist.
+		return nil, errorf(http.StatusServiceUnavailable, codeUnavailable, fmt.Sprintf("ipfs/%s: no peer provided it within %v; is a peer that holds it reachable?", key, h.opts.ResolveTimeout))
 	case err != nil:
 		return nil, errorf(http.StatusInternalServerError, codeNameUnknown, err.Error())
 	}
