@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/pnet"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 
 	"github.com/imgp2p/imgp2p/store"
@@ -27,6 +28,7 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(opts.UserAgent),
 		libp2p.ConnectionGater(gater{lanOnly: opts.Mode == ModeLAN, banned: banned}),
+		libp2p.SwarmOpts(swarm.WithDialRanker(preferTCP)),
 	}
 	if opts.SwarmKey != nil {
 		// QUIC, WebTransport and WebRTC cannot run over a pre-shared key:
