@@ -126,14 +126,22 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 					continue
 				}
 				seen[key] = true
+				// An image that names no platform suits any; an artifact
+				// (a signature, an SBOM) suits none: a filter is asked for
+				// an image to load or run, and docker load refuses an
+				// archive holding an artifact as an image.
+				image := true
 				if d.Platform == nil {
-					p, err := configPlatform(ctx, readOnce, d)
+					p, isImage, err := configPlatform(ctx, readOnce, d)
 					if err != nil {
 						return err
 					}
-					d.Platform = p
+					d.Platform, image = p, isImage
 				}
-				if want == nil || d.Platform == nil || d.Platform.Satisfies(*want) {
+				switch {
+				case want == nil,
+					d.Platform == nil && image,
+					d.Platform != nil && d.Platform.Satisfies(*want):
 					out = append(out, d)
 				}
 			}
@@ -147,31 +155,51 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 }
 
 // configPlatform reads a manifest's config to learn its platform; nil when
-// the config does not say (an artifact, say).
-func configPlatform(ctx context.Context, read metaReader, d v1.Descriptor) (*v1.Platform, error) {
+// the config does not say. image is false for an artifact: a manifest
+// whose config is not an image config or whose layers are not filesystem
+// layers.
+func configPlatform(ctx context.Context, read metaReader, d v1.Descriptor) (p *v1.Platform, image bool, err error) {
 	raw, err := read(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	m, err := v1.ParseManifest(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
+		return nil, false, fmt.Errorf("manifest %s: %w", d.Digest, err)
 	}
 	if err := checkDescriptor(m.Config); err != nil {
-		return nil, fmt.Errorf("manifest %s: config: %w", d.Digest, err)
+		return nil, false, fmt.Errorf("manifest %s: config: %w", d.Digest, err)
 	}
-	if m.Config.Size > maxMetadataSize {
-		return nil, nil
+	if image = isContainerImage(m); !image || m.Config.Size > maxMetadataSize {
+		return nil, image, nil
 	}
 	raw, err = read(ctx, m.Config)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil || cf.OS == "" || cf.Architecture == "" {
-		return nil, nil
+		return nil, true, nil
 	}
-	return cf.Platform(), nil
+	return cf.Platform(), true, nil
+}
+
+// isContainerImage tells an image a container engine can load from an
+// artifact stored as an image manifest (cosign's signatures use an image
+// config media type, so the layers must be checked too).
+func isContainerImage(m *v1.Manifest) bool {
+	if m.Config.MediaType != "" && !m.Config.MediaType.IsConfig() {
+		return false
+	}
+	for _, l := range m.Layers {
+		// Prefixes, not a list: encrypted (+encrypted) and future
+		// compressions of a layer are layers too.
+		mt := string(l.MediaType)
+		if !strings.HasPrefix(mt, "application/vnd.oci.image.layer.") && !strings.HasPrefix(mt, "application/vnd.docker.image.rootfs.") {
+			return false
+		}
+	}
+	return true
 }
 
 func mergeAnnotations(outer, inner map[string]string) map[string]string {
