@@ -99,6 +99,9 @@ func build(ctx context.Context, dag ipld.DAGService, src blobSource, index []byt
 	}
 	for _, d := range idx.Manifests {
 		if err := b.walk(ctx, d, 0); err != nil {
+			if opts.Platform == nil {
+				err = b.explainMissing(ctx, manifests, err)
+			}
 			return Imported{}, err
 		}
 	}

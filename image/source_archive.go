@@ -160,7 +160,7 @@ func (a *archive) read(ctx context.Context, f addedFile) ([]byte, error) {
 func (a *archive) add(ctx context.Context, d v1.Descriptor, keep bool) (addedFile, []byte, error) {
 	f, ok := a.byDigest[d.Digest]
 	if !ok {
-		return addedFile{}, nil, fmt.Errorf("blob %s is missing from the archive", d.Digest)
+		return addedFile{}, nil, missingBlob{d.Digest, "the archive"}
 	}
 	if err := f.verify(d); err != nil {
 		return addedFile{}, nil, err

@@ -59,7 +59,7 @@ func (s *layoutDir) add(ctx context.Context, d v1.Descriptor, keep bool) (addedF
 	path := filepath.Join(s.dir, blobsDir, d.Digest.Algorithm, d.Digest.Hex)
 	f, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return addedFile{}, nil, fmt.Errorf("blob %s is missing from %s", d.Digest, s.dir)
+		return addedFile{}, nil, missingBlob{d.Digest, s.dir}
 	}
 	if err != nil {
 		return addedFile{}, nil, fmt.Errorf("blob %s: %w", d.Digest, err)
