@@ -16,6 +16,20 @@ const dockerScheme = "docker://"
 // defaultTimeout bounds how long copy waits to find an image on peers.
 const defaultTimeout = 5 * time.Minute
 
+// argsError reports a wrong number of arguments. urfave/cli reads flags
+// only before the first argument, so `pull CID -o app.tar`, which the
+// parsers of docker, skopeo and crane accept, leaves "-o" among the
+// arguments: say so, rather than a bare count the user thinks they met.
+func argsError(c *cli.Context, msg string) error {
+	for _, a := range c.Args().Slice() {
+		if len(a) > 1 && strings.HasPrefix(a, "-") {
+			return fmt.Errorf("%s: %q follows an argument, where it is not read as a flag; put flags first (%s %s [flags] %s)",
+				msg, a, c.App.Name, c.Command.Name, c.Command.ArgsUsage)
+		}
+	}
+	return fmt.Errorf("%s", msg)
+}
+
 // registryRef returns the reference in a docker://HOST/REPO:TAG argument.
 func registryRef(arg string) (string, bool) {
 	ref, ok := strings.CutPrefix(arg, dockerScheme)
@@ -53,7 +67,7 @@ Prints HOST/REPO@DIGEST, and nothing else, on stdout.
 
 func runCopy(c *cli.Context) error {
 	if c.NArg() != 2 {
-		return fmt.Errorf("copy takes a CID and a destination docker://HOST/REPO:TAG")
+		return argsError(c, "copy takes a CID and a destination docker://HOST/REPO:TAG")
 	}
 	ref, ok := registryRef(c.Args().Get(1))
 	if !ok {

@@ -49,7 +49,7 @@ the repo. A one-line summary goes to stderr.
 
 func runPull(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return fmt.Errorf("pull takes one CID")
+		return argsError(c, "pull takes one CID")
 	}
 	format, output := c.String("format"), c.String("output")
 	req := pullRequest{

@@ -34,7 +34,7 @@ CID, and nothing else, on stdout.
 		Action: func(c *cli.Context) error {
 			boundMemory()
 			if c.NArg() != 1 {
-				return fmt.Errorf("push takes one SRC (a layout directory, an archive, or - for stdin)")
+				return argsError(c, "push takes one SRC (a layout directory, an archive, or - for stdin)")
 			}
 			src := c.Args().First()
 			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure"), Format: c.String("format")}
