@@ -39,6 +39,9 @@ func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
 	}
 	if len(manifests) == 0 {
 		all, _ := selectManifests(ctx, r.readMeta, r.index, nil)
+		if opts.Platform != nil && artifactsOnly(all) {
+			return nil, fmt.Errorf("image %s holds no container image, only %d artifact(s) such as signatures or SBOMs: write it as a layout with --format oci", r.CID, len(all))
+		}
 		if opts.Platform != nil && len(all) > 0 {
 			return nil, fmt.Errorf("image %s has no image for platform %s (it has %v); choose one with --platform", r.CID, formatPlatform(opts.Platform), platformList(all))
 		}

@@ -202,6 +202,18 @@ func isContainerImage(m *v1.Manifest) bool {
 	return true
 }
 
+// artifactsOnly says whether a selection with no platform filter holds
+// artifacts alone: an image without a platform would pass any filter, so a
+// filter that kept nothing of entries that all lack one met artifacts only.
+func artifactsOnly(all []v1.Descriptor) bool {
+	for _, d := range all {
+		if d.Platform != nil {
+			return false
+		}
+	}
+	return len(all) > 0
+}
+
 func mergeAnnotations(outer, inner map[string]string) map[string]string {
 	if len(outer) == 0 {
 		return inner
