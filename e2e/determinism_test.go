@@ -89,7 +89,10 @@ func TestPushPlatform(t *testing.T) {
 }
 
 // TestPullPlatform: a docker-archive holds one image; pull picks the host's
-// platform unless --platform says otherwise.
+// platform unless --platform says otherwise. An architecture's default
+// variant, which docker and containerd accept, matches images that name
+// none (linux/arm64/v8 found "no image for platform linux/arm64/v8 (it has
+// [linux/amd64 linux/arm64])").
 func TestPullPlatform(t *testing.T) {
 	r := newRepo(t)
 	cid := r.push(multiLayout(t))
@@ -98,6 +101,8 @@ func TestPullPlatform(t *testing.T) {
 		{"", "linux/" + runtime.GOARCH},
 		{"linux/arm64", "linux/arm64"},
 		{"linux/amd64", "linux/amd64"},
+		{"linux/arm64/v8", "linux/arm64"},
+		{"linux/amd64/v1", "linux/amd64"},
 	} {
 		out := filepath.Join(tmp, fmt.Sprintf("%d.tar", i))
 		args := []string{"pull", "-o", out}

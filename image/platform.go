@@ -17,8 +17,19 @@ func ParsePlatform(s string) (*v1.Platform, error) {
 	if err != nil || p.OS == "" || p.Architecture == "" {
 		return nil, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/amd64", s)
 	}
+	// An architecture's default variant is what images leave unsaid:
+	// most arm64 images name no variant, some say v8, and docker and
+	// containerd take linux/arm64/v8 for either. With no variant asked
+	// for, any matches.
+	if defaultVariant[p.Architecture] == p.Variant {
+		p.Variant = ""
+	}
 	return p, nil
 }
+
+// defaultVariant is containerd's (platforms.Normalize) for the
+// architectures whose variant it drops.
+var defaultVariant = map[string]string{"arm64": "v8", "amd64": "v1"}
 
 // HostPlatform is the platform a local container engine runs: engines on
 // any OS run Linux images, so only the architecture comes from the host.
