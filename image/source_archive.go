@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -41,12 +42,31 @@ func ImportArchive(ctx context.Context, dag ipld.DAGService, r io.Reader, opts I
 	case a.has(dockerManifestFile):
 		index, err = a.dockerIndex(ctx)
 	default:
-		return Imported{}, errors.New("not an image archive: it has neither index.json (oci-archive) nor manifest.json (docker-archive)")
+		return Imported{}, a.notImage()
 	}
 	if err != nil {
 		return Imported{}, err
 	}
 	return build(ctx, dag, a, index, opts)
+}
+
+// notImage explains an archive with no index.json or manifest.json at its
+// top, naming one found deeper: a layout tarred with its directory
+// (tar -cf app.tar app-layout) is a common slip.
+func (a *archive) notImage() error {
+	const msg = "not an image archive: it has neither index.json (oci-archive) nor manifest.json (docker-archive)"
+	var nested []string
+	for name := range a.byPath {
+		if base := path.Base(name); (base == indexFile || base == dockerManifestFile) && name != base {
+			nested = append(nested, name)
+		}
+	}
+	if len(nested) == 0 {
+		return errors.New(msg)
+	}
+	sort.Strings(nested)
+	dir := path.Dir(nested[0])
+	return fmt.Errorf("%s at its top, only %s: tar the layout's contents, not its directory (tar -C %s -cf app.tar .), or push the directory itself", msg, nested[0], dir)
 }
 
 func readArchive(ctx context.Context, dag ipld.DAGService, r io.Reader) (*archive, error) {
