@@ -176,6 +176,18 @@ func (g *gatedDAG) Get(ctx context.Context, k cid.Cid) (ipld.Node, error) {
 	return g.DAGService.Get(ctx, k)
 }
 
+// waitForAsks waits until n Gets are waiting at the gate.
+func (g *gatedDAG) waitForAsks(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting, _ := g.counts(); waiting < n; waiting, _ = g.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d blocks asked for at once, want %d", waiting, n)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
+	}
+}
+
 func (g *gatedDAG) counts() (waiting, peak int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -194,13 +206,7 @@ func TestReadsFetchAheadInOrder(t *testing.T) {
 	go func() {
 		done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for waiting, _ := dag.counts(); waiting < readAhead; waiting, _ = dag.counts() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d blocks asked for at once, want %d", waiting, readAhead)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	dag.waitForAsks(t, readAhead)
 	close(dag.open)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -267,13 +273,7 @@ func TestReadsShareOneReadAheadBudget(t *testing.T) {
 		}()
 	}
 	const most = budget + reads
-	deadline := time.Now().Add(10 * time.Second)
-	for waiting, _ := dag.counts(); waiting < most; waiting, _ = dag.counts() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d blocks asked for at once, want %d", waiting, most)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	dag.waitForAsks(t, most)
 	close(dag.open)
 	for range reads {
 		if err := <-done; err != nil {
