@@ -38,6 +38,9 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 		if keep[string(c.Hash())] {
 			continue
 		}
+		if ctx.Err() != nil {
+			break // the key stream ends on ctx too; the error is returned below
+		}
 		size, _ := r.Blocks.GetSize(ctx, c)
 		if err := r.Blocks.DeleteBlock(ctx, c); err != nil {
 			return res, fmt.Errorf("delete %s: %w", c, err)
@@ -94,6 +97,12 @@ func (r *Repo) markPinned(ctx context.Context) (map[string]bool, error) {
 			return nil, p.Err
 		}
 		keep[string(p.Pin.Key.Hash())] = true
+	}
+	// The pinner's streams end without an error when ctx is done, so a
+	// cancelled mark can look complete with pins missing from it: sweeping
+	// with it would delete pinned blocks.
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return keep, nil
 }
