@@ -21,9 +21,13 @@ type GCResult struct {
 // GC deletes every block not reachable from a pin, then has badger give
 // the space back. It holds the GC lock throughout, so no push, pull or pin
 // is between storing blocks and pinning them while it runs; it marks
-// through the local blockstore only and never fetches.
+// through the local blockstore only and never fetches. While it waits for
+// that lock, ending ctx gives up the wait.
 func (r *Repo) GC(ctx context.Context) (GCResult, error) {
-	unlock := r.Blocks.GCLock(ctx)
+	unlock, err := r.gcLock.gcLock(ctx)
+	if err != nil {
+		return GCResult{}, fmt.Errorf("wait for pushes and pulls in flight: %w", err)
+	}
 	defer unlock.Unlock(ctx)
 	keep, err := r.markPinned(ctx)
 	if err != nil {

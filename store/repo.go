@@ -71,8 +71,9 @@ type Repo struct {
 	// Verified lists blob files already found to match their digests.
 	Verified *VerifiedBlobs
 
-	lock  *repoLock
-	ahead *valueLogAhead
+	lock   *repoLock
+	ahead  *valueLogAhead
+	gcLock *gcLocker
 }
 
 // Open creates the repo at path if needed and takes ownership of it. If
@@ -122,7 +123,8 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		ahead:      r.ahead,
 	}
 	bs = &spaceGuardBlockstore{Blockstore: bs, dir: dsDir}
-	r.Blocks = blockstore.NewGCBlockstore(damageCheckingBlockstore{bs}, blockstore.NewGCLocker())
+	r.gcLock = newGCLocker()
+	r.Blocks = blockstore.NewGCBlockstore(damageCheckingBlockstore{bs}, r.gcLock)
 	r.Pins, err = dspinner.New(ctx, r.Datastore, r.OfflineDAG())
 	if err != nil {
 		return fmt.Errorf("load pins: %w", err)
