@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	pin "github.com/ipfs/boxo/pinning/pinner"
@@ -27,6 +28,9 @@ type localBackend struct {
 	node     *node.Node
 	nodeOpts node.Options
 	logf     func(string, ...any)
+	// pinMu serialises changes to pins: pin rm decides which blob files
+	// other images still need from the pins it sees.
+	pinMu sync.Mutex
 }
 
 // newLocalBackend serves operations on repo, through n when it is a
@@ -98,6 +102,8 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 // pinAndRecord pins an image's root, and the blob files a nerdctl root
 // names only through urls, then lists it.
 func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported, files []cid.Cid) error {
+	b.pinMu.Lock()
+	defer b.pinMu.Unlock()
 	for _, c := range append([]cid.Cid{imp.Root}, files...) {
 		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
 			return fmt.Errorf("pin %s: %w", c, err)
@@ -278,10 +284,7 @@ func (b *localBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, erro
 	case "add":
 		return nil, b.pinAdd(ctx, root)
 	case "rm":
-		if err := b.repo.Pins.Unpin(ctx, root, true); err != nil {
-			return nil, fmt.Errorf("unpin %s: %w", root, err)
-		}
-		return nil, b.repo.Pins.Flush(ctx)
+		return nil, b.pinRm(ctx, root)
 	}
 	return nil, fmt.Errorf("unknown pin operation %q", req.Op)
 }
@@ -313,12 +316,7 @@ func (b *localBackend) pinAdd(ctx context.Context, root cid.Cid) error {
 			return fmt.Errorf("pin %s: fetch: %w", root, err)
 		}
 	}
-	for _, c := range set {
-		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
-			return fmt.Errorf("pin %s: %w", c, err)
-		}
-	}
-	if err := b.repo.Pins.Flush(ctx); err != nil {
+	if err := b.pinAll(ctx, set); err != nil {
 		return err
 	}
 	if r != nil {
@@ -327,6 +325,17 @@ func (b *localBackend) pinAdd(ctx context.Context, root cid.Cid) error {
 		}
 	}
 	return nil
+}
+
+func (b *localBackend) pinAll(ctx context.Context, set []cid.Cid) error {
+	b.pinMu.Lock()
+	defer b.pinMu.Unlock()
+	for _, c := range set {
+		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
+			return fmt.Errorf("pin %s: %w", c, err)
+		}
+	}
+	return b.repo.Pins.Flush(ctx)
 }
 
 // resolveRoot reads an image argument: a CID in any of its spellings, or

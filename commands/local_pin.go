@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/imgp2p/imgp2p/image"
+)
+
+// pinRm unpins root and, for a nerdctl root, the blob files it was pinned
+// with (its blobs hang off ipfs:// urls, not links, so they carry pins of
+// their own), except files another pinned image still needs: blobs shared
+// between images are one file, and one pin.
+func (b *localBackend) pinRm(ctx context.Context, root cid.Cid) error {
+	// Pins of other images must not change while we decide what they need.
+	b.pinMu.Lock()
+	defer b.pinMu.Unlock()
+	files := b.ownPinnedFiles(ctx, root)
+	if err := b.repo.Pins.Unpin(ctx, root, true); err != nil {
+		return fmt.Errorf("unpin %s: %w", root, err)
+	}
+	if len(files) > 0 {
+		needed, err := b.filesOfOtherPins(ctx, root, files)
+		if err != nil {
+			return fmt.Errorf("unpin %s: its blob files stay pinned: %w", root, err)
+		}
+		for _, f := range files {
+			if needed[f.KeyString()] {
+				continue
+			}
+			if err := b.repo.Pins.Unpin(ctx, f, true); err != nil {
+				return fmt.Errorf("unpin %s: blob file %s: %w", root, f, err)
+			}
+		}
+	}
+	return b.repo.Pins.Flush(ctx)
+}
+
+// ownPinnedFiles is what root pins besides itself: nothing for a native
+// root, whose DAG links everything, or for a CID that is no image.
+func (b *localBackend) ownPinnedFiles(ctx context.Context, root cid.Cid) []cid.Cid {
+	r, err := image.Open(ctx, b.repo.OfflineDAG(), root)
+	if err != nil {
+		return nil
+	}
+	set, err := r.PinSet(ctx)
+	if err != nil || len(set) < 2 {
+		return nil
+	}
+	return set[1:]
+}
+
+// filesOfOtherPins is the subset of files that another pinned image pins
+// too.
+func (b *localBackend) filesOfOtherPins(ctx context.Context, root cid.Cid, files []cid.Cid) (map[string]bool, error) {
+	isFile := map[string]bool{}
+	for _, f := range files {
+		isFile[f.KeyString()] = true
+	}
+	needed := map[string]bool{}
+	for p := range b.repo.Pins.RecursiveKeys(ctx, false) {
+		if p.Err != nil {
+			return nil, p.Err
+		}
+		if p.Pin.Key.Equals(root) || isFile[p.Pin.Key.KeyString()] {
+			continue
+		}
+		for _, f := range b.ownPinnedFiles(ctx, p.Pin.Key) {
+			if isFile[f.KeyString()] {
+				needed[f.KeyString()] = true
+			}
+		}
+	}
+	// The pinner's stream ends silently when ctx does: a partial list
+	// would unpin files still needed.
+	return needed, ctx.Err()
+}
