@@ -83,6 +83,9 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNotForeign(abs); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("create repo %s: %w", abs, err)
 	}
