@@ -93,6 +93,12 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Checked once the lock is ours: a repo owned by a running daemon
+	// is used through its socket instead, which root may do.
+	if err := checkOwner(abs); err != nil {
+		lock.release()
+		return nil, err
+	}
 	r := &Repo{Path: abs, lock: lock}
 	if err := r.open(ctx); err != nil {
 		r.Close()
