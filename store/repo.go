@@ -121,6 +121,9 @@ func (r *Repo) open(ctx context.Context) (err error) {
 	if err := removeEmptyValueLogs(dsDir); err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
 	}
+	if err := checkTables(dsDir); err != nil {
+		return err
+	}
 	r.Datastore, err = badgerds.NewDatastore(dsDir, badgerOptions())
 	if err != nil {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
