@@ -126,7 +126,7 @@ func (r *Repo) open(ctx context.Context) (err error) {
 	}
 	r.Datastore, err = badgerds.NewDatastore(dsDir, badgerOptions())
 	if err != nil {
-		return fmt.Errorf("open datastore in %s: %w", r.Path, err)
+		return fmt.Errorf("open datastore in %s: %w", r.Path, firstLineError{err})
 	}
 	r.ahead = &valueLogAhead{dir: dsDir, fileSize: r.Datastore.DB.Opts().ValueLogFileSize}
 	var bs blockstore.Blockstore = &trimmingBlockstore{
