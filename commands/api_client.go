@@ -21,18 +21,29 @@ type remoteBackend struct {
 // dialDaemon connects to the daemon's socket in repo, if one answers.
 func dialDaemon(ctx context.Context, repo string) (*remoteBackend, bool) {
 	path := filepath.Join(repo, apiSocket)
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	conn, err := dialSocket(ctx, path)
 	if err != nil {
 		return nil, false
 	}
 	conn.Close()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", path)
+			return dialSocket(ctx, path)
 		},
 	}
 	return &remoteBackend{http: &http.Client{Transport: tr}, socket: path}, true
+}
+
+// dialSocket connects to the unix socket at path, however long path is.
+func dialSocket(ctx context.Context, path string) (net.Conn, error) {
+	var conn net.Conn
+	err := viaShortPath(path, func(p string) error {
+		var d net.Dialer
+		var err error
+		conn, err = d.DialContext(ctx, "unix", p)
+		return err
+	})
+	return conn, err
 }
 
 func (c *remoteBackend) Close() error {

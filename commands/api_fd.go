@@ -48,8 +48,7 @@ var errNoFdPull = errors.New("the daemon cannot write to a descriptor")
 
 // pullToFile asks the daemon to write the pull into f.
 func (c *remoteBackend) pullToFile(ctx context.Context, req pullRequest, f *os.File) (pullSummary, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.socket)
+	conn, err := dialSocket(ctx, c.socket)
 	if err != nil {
 		return pullSummary{}, fmt.Errorf("daemon API: %w", err)
 	}

@@ -34,9 +34,18 @@ func listenAPI(b *localBackend) (*apiServer, error) {
 	// Only a process holding the repo lock gets here, so any socket left
 	// is from a daemon that died.
 	_ = os.Remove(path)
-	ln, err := net.Listen("unix", path)
+	var ln net.Listener
+	err := viaShortPath(path, func(p string) (err error) {
+		ln, err = net.Listen("unix", p)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("API socket %s: %w", path, err)
+	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		// The path it was bound by may be a /proc/self/fd one that names
+		// something else by then; shutdown removes the socket itself.
+		ul.SetUnlinkOnClose(false)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
