@@ -47,6 +47,10 @@ is any.
    imgp2p verify
    imgp2p verify imgp2p-test/hello:v1`,
 		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				// Only the first was verified, and the rest went unchecked.
+				return fmt.Errorf("verify takes one CID or name, or none for the whole repo (got %q)", c.Args().Slice())
+			}
 			b, err := openBackend(c)
 			if err != nil {
 				return err
