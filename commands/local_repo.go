@@ -27,6 +27,11 @@ func (b *localBackend) Verify(ctx context.Context, req verifyRequest) (verifyRes
 	report := func(d store.Damage) {
 		res.Problems = append(res.Problems, fmt.Sprintf("block %s: %s", d.CID, d.Problem))
 	}
+	// A damaged table hides the keys in it rather than failing on them:
+	// without this, the walks below would just see fewer blocks.
+	if err := b.repo.CheckTables(); err != nil {
+		res.Problems = append(res.Problems, err.Error())
+	}
 	var roots []cid.Cid
 	if req.Root != "" {
 		root, err := b.resolveRoot(ctx, req.Root)

@@ -29,6 +29,12 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 		return GCResult{}, fmt.Errorf("wait for pushes and pulls in flight: %w", err)
 	}
 	defer unlock.Unlock(ctx)
+	// A damaged table hides keys: pins and pinned nodes would look
+	// missing, and what they keep would be swept. Its compaction would
+	// then drop every key past the damage for good.
+	if err := r.CheckTables(); err != nil {
+		return GCResult{}, fmt.Errorf("%w: nothing was deleted; gc does not run on a damaged repo (imgp2p verify lists the damage)", err)
+	}
 	keep, err := r.markPinned(ctx)
 	if err != nil {
 		return GCResult{}, err
@@ -76,10 +82,12 @@ func (r *Repo) markPinned(ctx context.Context) (map[string]bool, error) {
 		}
 		nd, err := dag.Get(ctx, c)
 		if ipld.IsNotFound(err) {
-			return nil // an incomplete pin keeps what it has
+			// What the node links to is unknown, so sweeping could take
+			// blocks the pin needs; Kubo's gc refuses too.
+			return fmt.Errorf("pinned block %s is missing, so what it keeps is unknown: nothing was deleted (imgp2p verify names the pinned image; pull it again, or pin rm it)", c)
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("read pinned block %s: %w", c, err)
 		}
 		for _, l := range nd.Links() {
 			if err := walk(l.Cid); err != nil {
