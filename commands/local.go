@@ -99,20 +99,30 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	return pushResult{Root: imp.Root.String(), Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size}, nil
 }
 
-// pinAndRecord pins an image's root, and the blob files a nerdctl root
-// names only through urls, then lists it.
+// pinAndRecord lists an image, then pins its root and the blob files a
+// nerdctl root names only through urls. Listed first, so that a process
+// killed in between leaves an image `ls` shows as unpinned, which gc then
+// forgets with its blocks, rather than pinned blocks nothing lists. On an
+// error an image listed before stays listed and pinned as it was: a push
+// again of what the repo holds never loses it.
 func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported, files []cid.Cid) error {
 	b.pinMu.Lock()
 	defer b.pinMu.Unlock()
-	for _, c := range append([]cid.Cid{imp.Root}, files...) {
-		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
-			return fmt.Errorf("pin %s: %w", c, err)
-		}
+	_, listed, err := b.repo.Images.Get(ctx, imp.Root)
+	if err != nil {
+		return err
 	}
 	rec := store.ImageRecord{Root: imp.Root, Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size, Added: time.Now().UTC()}
 	if err := b.repo.Images.Put(ctx, rec); err != nil {
-		_ = b.repo.Pins.Unpin(ctx, imp.Root, true)
 		return err
+	}
+	for _, c := range append([]cid.Cid{imp.Root}, files...) {
+		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
+			if !listed {
+				_ = b.repo.Images.Delete(ctx, imp.Root)
+			}
+			return fmt.Errorf("pin %s: %w", c, err)
+		}
 	}
 	return nil
 }

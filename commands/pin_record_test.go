@@ -1,0 +1,116 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/go-cid"
+
+	"github.com/imgp2p/imgp2p/image"
+	"github.com/imgp2p/imgp2p/store"
+)
+
+// repoWithImage opens a repo in a temp dir holding one small image.
+func repoWithImage(t *testing.T) (*store.Repo, image.Imported) {
+	t.Helper()
+	ctx := context.Background()
+	repo, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	img, err := random.Image(1<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := image.ImportLayout(ctx, repo.OfflineDAG(), dir, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo, imp
+}
+
+// listedAtPin notes whether each root was already listed when pinned.
+type listedAtPin struct {
+	pin.Pinner
+	images *store.Images
+	listed map[cid.Cid]bool
+}
+
+func (p *listedAtPin) PinWithMode(ctx context.Context, c cid.Cid, mode pin.Mode, name string) error {
+	_, p.listed[c], _ = p.images.Get(ctx, c)
+	return p.Pinner.PinWithMode(ctx, c, mode, name)
+}
+
+// A push lists its image before pinning it: killed in between, it leaves
+// an unpinned image that ls shows and gc forgets, never pinned blocks
+// that nothing lists and gc cannot free.
+func TestAnImageIsListedBeforeItIsPinned(t *testing.T) {
+	ctx := context.Background()
+	repo, imp := repoWithImage(t)
+	b := &localBackend{repo: repo}
+	watch := &listedAtPin{Pinner: repo.Pins, images: repo.Images, listed: map[cid.Cid]bool{}}
+	repo.Pins = watch
+	if err := b.pinAndRecord(ctx, imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !watch.listed[imp.Root] {
+		t.Fatal("the image was pinned before it was listed")
+	}
+}
+
+// failingPinner refuses every new pin, as a pinner that cannot write
+// (a full disk) does.
+type failingPinner struct{ pin.Pinner }
+
+var errPinRefused = errors.New("pin refused")
+
+func (failingPinner) PinWithMode(context.Context, cid.Cid, pin.Mode, string) error {
+	return errPinRefused
+}
+
+// An image whose pin fails is not left listed, and a push again of an
+// image the repo already lists and pins, failing the same way, loses
+// neither its listing nor its pin.
+func TestAFailedPinLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	repo, imp := repoWithImage(t)
+	b := &localBackend{repo: repo}
+	pins := repo.Pins
+
+	repo.Pins = failingPinner{pins}
+	if err := b.pinAndRecord(ctx, imp, nil); !errors.Is(err, errPinRefused) {
+		t.Fatalf("first push: %v, want the pinner's error", err)
+	}
+	if _, listed, _ := repo.Images.Get(ctx, imp.Root); listed {
+		t.Fatal("an image whose pin failed is listed")
+	}
+
+	repo.Pins = pins
+	if err := b.pinAndRecord(ctx, imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	repo.Pins = failingPinner{pins}
+	if err := b.pinAndRecord(ctx, imp, nil); !errors.Is(err, errPinRefused) {
+		t.Fatalf("push again: %v, want the pinner's error", err)
+	}
+	if _, listed, _ := repo.Images.Get(ctx, imp.Root); !listed {
+		t.Fatal("a failed push again of a listed image unlisted it")
+	}
+	if _, pinned, _ := pins.IsPinnedWithType(ctx, imp.Root, pin.Recursive); !pinned {
+		t.Fatal("a failed push again of a pinned image unpinned it")
+	}
+}
