@@ -7,6 +7,7 @@ package commands
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -58,12 +59,34 @@ and moves them between machines over libp2p and bitswap.
 			completionCommand(),
 			versionCommand(),
 		},
-		HideVersion:          true,
 		EnableBashCompletion: true,
 		OnUsageError:         usageError,
+		// Without an Action, urfave/cli answers `imgp2p frob` with "No help
+		// topic for 'frob'" and exit status 3.
+		Action: groupAction(""),
 	}
+	// `imgp2p --version`, as docker, crane and ipfs take it (no -v: that
+	// reads as verbose to most users).
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionPrinter = printVersion
 	tightenUsage(app.Commands, "")
 	return app
+}
+
+// groupAction is the action of the app and of commands that only hold
+// subcommands: help when given nothing, an error naming what was not
+// found otherwise.
+func groupAction(parent string) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() == 0 {
+			if parent == "" {
+				return cli.ShowAppHelp(c)
+			}
+			return cli.ShowSubcommandHelp(c)
+		}
+		where := strings.TrimSpace("imgp2p " + parent)
+		return fmt.Errorf("unknown command %q (%s --help lists them)", strings.TrimSpace(parent+" "+c.Args().First()), where)
+	}
 }
 
 // usageError reports a bad flag as one error line on stderr. urfave/cli
@@ -87,6 +110,10 @@ func tightenUsage(cmds []*cli.Command, parent string) {
 	for _, cmd := range cmds {
 		cmd.OnUsageError = usageError
 		name := strings.TrimSpace(parent + " " + cmd.Name)
+		// --repo is the app's flag, but `imgp2p ls --repo DIR` is how
+		// crane's and ipfs's global flags are given too: take it after
+		// the command name as well (repoPath reads either).
+		cmd.Flags = append(cmd.Flags, &cli.StringFlag{Name: "repo", Hidden: true})
 		if action := cmd.Action; action != nil && cmd.ArgsUsage == "" {
 			cmd.Action = func(c *cli.Context) error {
 				if c.NArg() > 0 {
@@ -95,13 +122,22 @@ func tightenUsage(cmds []*cli.Command, parent string) {
 				return action(c)
 			}
 		}
+		if cmd.Action == nil && len(cmd.Subcommands) > 0 {
+			cmd.Action = groupAction(name)
+		}
 		tightenUsage(cmd.Subcommands, name)
 	}
 }
 
+// repoPath is the --repo given nearest the command (after its name, else
+// before it), else the default.
 func repoPath(c *cli.Context) string {
-	if p := c.String("repo"); p != "" {
-		return p
+	for _, ctx := range c.Lineage() {
+		if slices.Contains(ctx.LocalFlagNames(), "repo") {
+			if p := ctx.String("repo"); p != "" {
+				return p
+			}
+		}
 	}
 	return store.DefaultPath()
 }
@@ -111,8 +147,12 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print the version",
 		Action: func(c *cli.Context) error {
-			_, err := fmt.Fprintf(c.App.Writer, "imgp2p %s (commit %s, %s %s/%s)\n", Version, Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+			printVersion(c)
+			return nil
 		},
 	}
+}
+
+func printVersion(c *cli.Context) {
+	fmt.Fprintf(c.App.Writer, "imgp2p %s (commit %s, %s %s/%s)\n", Version, Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
