@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -54,8 +55,7 @@ through it. Stops cleanly on SIGINT or SIGTERM.
 func runNode(c *cli.Context, listen []string, registry string) error {
 	ctx := c.Context
 	setMemoryLimit(daemonMemoryLimit)
-	// A one-shot command may hold the repo for a moment; wait it out.
-	repo, err := store.OpenWaiting(ctx, repoPath(c), 5*time.Second)
+	repo, err := openForNode(c, registry)
 	if err != nil {
 		return err
 	}
@@ -150,4 +150,29 @@ func reprovide(ctx context.Context, b *localBackend) {
 		case <-time.After(reprovideInterval):
 		}
 	}
+}
+
+// openForNode opens the repo for daemon or serve. A one-shot command may
+// hold it for a moment, so that is waited out; a daemon holding it will
+// not let go, so that is an error at once, saying what to do instead (it
+// was a silent 5 s wait and "repo … is in use by process N").
+func openForNode(c *cli.Context, registry string) (*store.Repo, error) {
+	path := repoPath(c)
+	repo, err := store.Open(c.Context, path)
+	var locked *store.LockedError
+	if !errors.As(err, &locked) {
+		return repo, err
+	}
+	if d, ok := dialDaemon(c.Context, locked.Repo); ok {
+		d.Close()
+		owner := "a daemon"
+		if locked.PID > 0 {
+			owner = fmt.Sprintf("a daemon (process %d)", locked.PID)
+		}
+		if c.Command.Name == "serve" {
+			return nil, fmt.Errorf("%s already runs on repo %s: run the gateway in it (imgp2p daemon --registry %s), or stop it first", owner, locked.Repo, registry)
+		}
+		return nil, fmt.Errorf("%s already runs on repo %s: stop it first, or give this one another --repo", owner, locked.Repo)
+	}
+	return store.OpenWaiting(c.Context, path, 5*time.Second)
 }
