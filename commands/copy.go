@@ -44,12 +44,13 @@ func copyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "copy",
 		Usage:     "push an image from the repo or from peers to a registry",
-		ArgsUsage: "CID docker://HOST/REPO:TAG",
-		Description: `CID may be written bafy…, ipfs://bafy… or /ipfs/bafy…; blocks the repo lacks come
-from peers, as for pull. Manifests and indexes go up byte for byte, so the registry
-serves the same digests the image has. A multi-platform image goes up as its index;
-an image whose index.json lists several images goes up as that index. Credentials
-come from the docker config (docker login); through a daemon, from the daemon's.
+		ArgsUsage: "CID|NAME docker://HOST/REPO:TAG",
+		Description: `CID may be written bafy…, ipfs://bafy… or /ipfs/bafy…; NAME is the name of an image
+in the repo (imgp2p ls). Blocks the repo lacks come from peers, as for pull.
+Manifests and indexes go up byte for byte, so the registry serves the same digests
+the image has. A multi-platform image goes up as its index; an image whose
+index.json lists several images goes up as that index. Credentials come from the
+docker config (docker login); through a daemon, from the daemon's.
 Prints HOST/REPO@DIGEST, and nothing else, on stdout.
 
    imgp2p copy CID docker://registry.example.com/app:v1
@@ -67,7 +68,7 @@ Prints HOST/REPO@DIGEST, and nothing else, on stdout.
 
 func runCopy(c *cli.Context) error {
 	if c.NArg() != 2 {
-		return argsError(c, "copy takes a CID and a destination docker://HOST/REPO:TAG")
+		return argsError(c, "copy takes a CID (or image name) and a destination docker://HOST/REPO:TAG")
 	}
 	ref, ok := registryRef(c.Args().Get(1))
 	if !ok {

@@ -28,8 +28,8 @@ func daemonCommand() *cli.Command {
 		Name:  "daemon",
 		Usage: "run a node that serves the repo's images to peers",
 		Description: `Serves every block in the repo over bitswap and announces image and blob roots
-to the DHT. While it runs, push, pull, ls, id, pin and peers on the same repo go
-through it. Stops cleanly on SIGINT or SIGTERM.
+to the DHT. While it runs, every other command on the same repo (push, pull, copy,
+ls, id, pin, gc, verify, peers, providers) goes through it. Stops cleanly on SIGINT or SIGTERM.
 
    imgp2p daemon
    imgp2p daemon --listen /ip4/127.0.0.1/tcp/4001
@@ -129,7 +129,7 @@ func announce(c *cli.Context, b *localBackend, registry string) {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "API: unix socket %s/%s\n", b.repo.Path, apiSocket)
 	if registry != "" {
-		fmt.Fprintf(c.App.ErrWriter, "registry gateway: http://%s/v2/ipfs/<CID>\n", registry)
+		fmt.Fprintf(c.App.ErrWriter, "registry gateway: %s (docker pull %s/ipfs/<CID>)\n", registry, registry)
 	}
 }
 

@@ -11,10 +11,10 @@ func pinCommand() *cli.Command {
 		return &cli.Command{
 			Name:      op,
 			Usage:     usage,
-			ArgsUsage: "CID",
+			ArgsUsage: "CID|NAME",
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
-					return fmt.Errorf("pin %s takes one CID", op)
+					return fmt.Errorf("pin %s takes one CID or image name", op)
 				}
 				b, err := openBackend(c)
 				if err != nil {

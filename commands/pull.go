@@ -24,13 +24,15 @@ func pullCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "pull",
 		Usage:     "write an image from the repo or from peers as a docker-archive or OCI layout",
-		ArgsUsage: "CID",
-		Description: `CID may be written bafy…, ipfs://bafy… or /ipfs/bafy…. Blocks come from the repo
+		ArgsUsage: "CID|NAME",
+		Description: `CID may be written bafy…, ipfs://bafy… or /ipfs/bafy…; NAME is the name of an image
+in the repo (imgp2p ls; :latest when no tag is given). Blocks come from the repo
 when it has them (then no network is opened at all) and from peers otherwise;
 every blob is checked against its digest as it streams. Fetched blocks stay in
 the repo. A one-line summary goes to stderr.
 
    imgp2p pull CID | docker load
+   imgp2p pull imgp2p-test/hello:v1 | podman load
    imgp2p pull --peer /ip4/192.168.1.7/tcp/4001/p2p/12D3… CID > app.tar
    imgp2p pull --format oci -o ./app-layout CID
    imgp2p pull --platform linux/arm64 --tag app:arm64 -o app-arm64.tar CID`,
@@ -49,7 +51,7 @@ the repo. A one-line summary goes to stderr.
 
 func runPull(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return argsError(c, "pull takes one CID")
+		return argsError(c, "pull takes one CID or image name")
 	}
 	format, output := c.String("format"), c.String("output")
 	req := pullRequest{

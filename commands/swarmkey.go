@@ -16,7 +16,7 @@ func swarmKeyCommand() *cli.Command {
 			Description: `Every node of a private network needs the same key, in its repo as swarm.key
 (mode 0600) or given with --swarm-key. Kubo reads the same file.
 
-   imgp2p swarm-key generate > ~/.imgp2p/swarm.key && chmod 600 ~/.imgp2p/swarm.key`,
+   mkdir -p ~/.imgp2p && (umask 077 && imgp2p swarm-key generate > ~/.imgp2p/swarm.key)`,
 			Action: func(c *cli.Context) error {
 				key, err := node.GenerateSwarmKey()
 				if err != nil {
