@@ -154,7 +154,7 @@ type dirSink struct {
 
 func newDirSink(target string) (*dirSink, error) {
 	if entries, err := os.ReadDir(target); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("output directory %s exists and is not empty", target)
+		return nil, fmt.Errorf("output directory %s exists and is not empty: --format oci writes a new directory or fills an empty one", target)
 	}
 	sweepPartials(target)
 	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(target)), partialPattern(target))
