@@ -50,10 +50,10 @@ images are cached until pinned.
    imgp2p pin ls`,
 		Subcommands: []*cli.Command{
 			pinOp("add", "pin an image (fetching what is missing when the daemon is online)"),
-			pinOp("rm", "unpin an image"),
+			pinOp("rm", "unpin an image (gc then deletes what nothing else keeps)"),
 			{
 				Name:  "ls",
-				Usage: "list pinned roots",
+				Usage: "list pinned CIDs: image roots, and the blob files of nerdctl-format roots",
 				Action: func(c *cli.Context) error {
 					b, err := openBackend(c)
 					if err != nil {
