@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -27,7 +29,12 @@ type ImageRecord struct {
 }
 
 // Images is the repo's list of image roots.
-type Images struct{ ds ds.Datastore }
+type Images struct {
+	ds ds.Datastore
+	// mu makes taking a name from other records and recording the image
+	// that takes it one step.
+	mu sync.Mutex
+}
 
 func imageKey(root cid.Cid) ds.Key {
 	return imagesPrefix.ChildString(cidKeyName(root))
@@ -39,17 +46,71 @@ func cidKeyName(c cid.Cid) string {
 	return cid.NewCidV1(c.Type(), c.Hash()).String()
 }
 
-// Put records (or replaces) an image.
+// Put records (or replaces) an image. Its names move to it from images
+// recorded with them before, as a docker tag moves to the image built or
+// loaded last: pushing a rebuilt app:v1 makes app:v1 name the new image,
+// and the old one stays, pinned as it was, under its CID.
 func (im *Images) Put(ctx context.Context, rec ImageRecord) error {
-	raw, err := json.Marshal(rec)
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	others, err := im.List(ctx)
 	if err != nil {
 		return err
 	}
-	if err := im.ds.Put(ctx, imageKey(rec.Root), raw); err != nil {
+	b, err := batch(ctx, im.ds)
+	if err != nil {
+		return err
+	}
+	taken := map[string]bool{}
+	for _, n := range rec.Names {
+		taken[n] = true
+	}
+	for _, o := range others {
+		if cidKeyName(o.Root) == cidKeyName(rec.Root) {
+			continue
+		}
+		kept := slices.DeleteFunc(slices.Clone(o.Names), func(n string) bool { return taken[n] })
+		if len(kept) == len(o.Names) {
+			continue
+		}
+		o.Names = kept
+		if err := putRecord(ctx, b, o); err != nil {
+			return err
+		}
+	}
+	if err := putRecord(ctx, b, rec); err != nil {
+		return err
+	}
+	if err := b.Commit(ctx); err != nil {
 		return fmt.Errorf("record image %s: %w", rec.Root, err)
 	}
 	return nil
 }
+
+func putRecord(ctx context.Context, w ds.Write, rec ImageRecord) error {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := w.Put(ctx, imageKey(rec.Root), raw); err != nil {
+		return fmt.Errorf("record image %s: %w", rec.Root, err)
+	}
+	return nil
+}
+
+// batch writes through one badger transaction where the datastore has
+// them, so a name is never on two records, nor on none, after a crash.
+func batch(ctx context.Context, d ds.Datastore) (ds.Batch, error) {
+	if bd, ok := d.(ds.Batching); ok {
+		return bd.Batch(ctx)
+	}
+	return unbatched{d}, nil
+}
+
+// unbatched writes at once, for datastores without batches.
+type unbatched struct{ ds.Datastore }
+
+func (unbatched) Commit(context.Context) error { return nil }
 
 // Get returns the record for root, or ok=false.
 func (im *Images) Get(ctx context.Context, root cid.Cid) (ImageRecord, bool, error) {
@@ -100,8 +161,8 @@ func (im *Images) List(ctx context.Context) ([]ImageRecord, error) {
 
 // Resolve finds the image a local name refers to: a name it was pushed or
 // pulled with ("imgp2p-test/hello:v1"), with ":latest" assumed when the
-// name has no tag. A name that matches several roots is an error listing
-// them.
+// name has no tag. Put gives a name to one image only; a name on several
+// (recorded by an older imgp2p) is an error listing them.
 func (im *Images) Resolve(ctx context.Context, name string) (cid.Cid, error) {
 	recs, err := im.List(ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,8 +83,21 @@ func TestResolveNames(t *testing.T) {
 	if got, err := r.Images.Resolve(ctx, "app"); err != nil || got != a {
 		t.Fatalf("app: %v %v, want %s (':latest' assumed)", got, err, a)
 	}
-	if _, err := r.Images.Resolve(ctx, "example.com/app:v1"); err == nil || !strings.Contains(err.Error(), a.String()) || !strings.Contains(err.Error(), b.String()) {
-		t.Fatalf("an ambiguous name gave %v; want an error listing both roots", err)
+	// The image recorded last takes the name, as a docker tag moves; the
+	// other keeps its other names.
+	if got, err := r.Images.Resolve(ctx, "example.com/app:v1"); err != nil || got != b {
+		t.Fatalf("example.com/app:v1: %v %v, want %s, recorded last", got, err, b)
+	}
+	if rec, _, _ := r.Images.Get(ctx, a); !slices.Equal(rec.Names, []string{"app:latest"}) {
+		t.Fatalf("%s keeps names %v, want [app:latest]", a, rec.Names)
+	}
+	// Recording a again (a push again of the older image) takes it back.
+	r.Images.Put(ctx, ImageRecord{Root: a, Names: []string{"example.com/app:v1"}})
+	if got, err := r.Images.Resolve(ctx, "example.com/app:v1"); err != nil || got != a {
+		t.Fatalf("example.com/app:v1 after a is recorded again: %v %v, want %s", got, err, a)
+	}
+	if rec, _, _ := r.Images.Get(ctx, b); len(rec.Names) != 0 {
+		t.Fatalf("%s keeps names %v, want none", b, rec.Names)
 	}
 	if _, err := r.Images.Resolve(ctx, "nope:v1"); err == nil || !strings.Contains(err.Error(), "imgp2p ls") {
 		t.Fatalf("an unknown name gave %v", err)
