@@ -21,7 +21,9 @@ func loadOrCreateIdentity(dir string) (crypto.PrivKey, error) {
 	if err == nil {
 		key, err := crypto.UnmarshalPrivateKey(raw)
 		if err != nil {
-			return nil, fmt.Errorf("read identity %s: %w", path, err)
+			// Never replaced here: the peer ID other nodes know (in a
+			// --peer address, say) comes from this key.
+			return nil, fmt.Errorf("identity %s is damaged (%d bytes, %v): restore it from a backup, or move it aside to give this repo a new peer ID", path, len(raw), err)
 		}
 		return key, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,5 +102,28 @@ func TestResolveNames(t *testing.T) {
 	}
 	if _, err := r.Images.Resolve(ctx, "nope:v1"); err == nil || !strings.Contains(err.Error(), "imgp2p ls") {
 		t.Fatalf("an unknown name gave %v", err)
+	}
+}
+
+// A damaged identity key is an error naming the file and what to do,
+// and is left as it was.
+func TestDamagedIdentityIsReportedAndKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	key := filepath.Join(dir, identityFile)
+	if err := os.WriteFile(key, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, dir)
+	if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "move it aside") {
+		t.Fatalf("open with an empty identity key: %v, want an error naming %s and what to do", err, key)
+	}
+	if fi, err := os.Stat(key); err != nil || fi.Size() != 0 {
+		t.Fatalf("the damaged key was replaced or removed: %v %v", fi, err)
 	}
 }
