@@ -9,7 +9,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/pnet"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	webrtc "github.com/libp2p/go-libp2p/p2p/transport/webrtc"
+	websocket "github.com/libp2p/go-libp2p/p2p/transport/websocket"
+	webtransport "github.com/libp2p/go-libp2p/p2p/transport/webtransport"
 
 	"github.com/imgp2p/imgp2p/store"
 )
@@ -23,26 +26,54 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 		return nil, err
 	}
 	listen := opts.Listen
+	if len(listen) == 0 {
+		// What libp2p listens on when given no addresses.
+		listen = anyPort
+	}
 	hostOpts := []libp2p.Option{
 		libp2p.Identity(repo.Identity),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(opts.UserAgent),
 		libp2p.ConnectionGater(gater{lanOnly: opts.Mode == ModeLAN, banned: banned}),
 		libp2p.SwarmOpts(swarm.WithDialRanker(preferTCP)),
+		// listenEach opens the addresses one by one once the host is built.
+		libp2p.NoListenAddrs,
 	}
 	if opts.SwarmKey != nil {
 		// QUIC, WebTransport and WebRTC cannot run over a pre-shared key:
 		// a private network is TCP only.
 		listen = tcpOnly(listen)
-		hostOpts = append(hostOpts, libp2p.PrivateNetwork(opts.SwarmKey.PSK), libp2p.Transport(tcp.NewTCPTransport))
+		hostOpts = append(hostOpts, libp2p.PrivateNetwork(opts.SwarmKey.PSK), exclusiveTCP())
+	} else {
+		// libp2p's default transports, with TCP's port ours alone.
+		hostOpts = append(hostOpts, exclusiveTCP(),
+			libp2p.Transport(quic.NewTransport),
+			libp2p.Transport(websocket.New),
+			libp2p.Transport(webtransport.New),
+			libp2p.Transport(webrtc.New),
+		)
 	}
-	hostOpts = append(hostOpts, libp2p.ListenAddrStrings(listen...))
+	addrs, err := parseListen(listen)
+	if err != nil {
+		return nil, err
+	}
 	h, err := libp2p.New(hostOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("start libp2p host (listen %v): %w", listen, err)
+		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if err := listenEach(h, addrs, logf); err != nil {
+		h.Close()
+		return nil, err
 	}
 	return h, nil
 }
+
+// anyPort is a random port on every interface, TCP and QUIC.
+var anyPort = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1", "/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1"}
 
 // tcpOnly keeps the TCP listen addresses; with none left it listens on a
 // random TCP port on all interfaces.
