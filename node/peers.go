@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +27,9 @@ func parsePeers(addrs []string) ([]peer.AddrInfo, error) {
 }
 
 // peerKeeper dials static peers and redials them when they drop, with
-// backoff, for as long as the node runs.
+// backoff, for as long as the node runs. A peer that cannot be reached is
+// reported once when it fails and once when it comes back: a daemon (or a
+// pull) whose --peer is wrong would otherwise wait in silence.
 type peerKeeper struct{ wg sync.WaitGroup }
 
 const (
@@ -34,7 +37,7 @@ const (
 	redialMax = 30 * time.Second
 )
 
-func keepConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo, sources *peerSources) *peerKeeper {
+func keepConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo, sources *peerSources, logf func(string, ...any)) *peerKeeper {
 	k := &peerKeeper{}
 	for _, p := range peers {
 		h.Peerstore().AddAddrs(p.ID, p.Addrs, peerstore.PermanentAddrTTL)
@@ -44,11 +47,24 @@ func keepConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo, sour
 		go func(p peer.AddrInfo) {
 			defer k.wg.Done()
 			backoff := redialMin
+			failing := false
 			for {
 				if h.Network().Connectedness(p.ID) != network.Connected {
-					if err := h.Connect(ctx, p); err != nil {
+					err := h.Connect(ctx, p)
+					switch {
+					case ctx.Err() != nil:
+						return
+					case err != nil:
+						if !failing {
+							logf("warning: cannot reach peer %s (retrying): %s", p.ID, dialError(err))
+						}
+						failing = true
 						backoff = min(backoff*2, redialMax)
-					} else {
+					default:
+						if failing {
+							logf("connected to peer %s", p.ID)
+						}
+						failing = false
 						backoff = redialMin
 					}
 				}
@@ -123,4 +139,16 @@ func (n *Node) Redial(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// dialError is a failed dial as one line of a log (libp2p lists each
+// address tried on a line of its own), with a hint where the cause is
+// likely: libp2p cannot tell a peer in another private network from a
+// broken one, the security handshake just fails.
+func dialError(err error) string {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n  * ", "; ")), " ")
+	if strings.Contains(msg, "failed to negotiate security protocol") {
+		msg += " (a peer in another private network fails this way: both sides need the same swarm key, or none)"
+	}
+	return msg
 }
