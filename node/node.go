@@ -107,14 +107,15 @@ func (n *Node) startNetwork(opts Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Mode == ModePublic && len(opts.Bootstrap) == 0 {
-		opts.Bootstrap = DefaultBootstrap()
-	}
 	if opts.SwarmKey != nil {
 		n.logf("private network: swarm key fingerprint %s", opts.SwarmKey.Fingerprint)
 		if opts.SwarmKey.Warning != "" {
 			n.logf("warning: %s", opts.SwarmKey.Warning)
 		}
+	}
+	var note string
+	if opts.Bootstrap, note = bootstrapFor(opts); note != "" {
+		n.logf("%s", note)
 	}
 	n.banned = newBanList()
 	if n.Host, err = newHost(n.Repo, opts, n.banned); err != nil {
