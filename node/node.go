@@ -125,7 +125,7 @@ func (n *Node) startNetwork(opts Options) error {
 		return err
 	}
 	n.Bitswap = newBitswap(n.ctx, n.Host, n.router, n.Repo, n.tally, n.banLiar)
-	n.exchange = n.Bitswap
+	n.exchange = stoppingExchange{SessionExchange: n.Bitswap, node: n.ctx}
 	n.keeper = keepConnected(n.ctx, n.Host, peers, n.sources, n.logf)
 	if opts.MDNS {
 		n.startMDNS()
