@@ -2,7 +2,6 @@ package node
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -30,6 +29,14 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 		// What libp2p listens on when given no addresses.
 		listen = anyPort
 	}
+	addrs, err := parseListen(listen)
+	if err != nil {
+		return nil, err
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
 	hostOpts := []libp2p.Option{
 		libp2p.Identity(repo.Identity),
 		libp2p.ConnectionManager(cm),
@@ -42,7 +49,11 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 	if opts.SwarmKey != nil {
 		// QUIC, WebTransport and WebRTC cannot run over a pre-shared key:
 		// a private network is TCP only.
-		listen = tcpOnly(listen)
+		var moved []string
+		addrs, moved = tcpOnly(addrs)
+		for _, m := range moved {
+			logf("private network: listening on %s (QUIC, WebTransport and WebRTC cannot use a swarm key)", m)
+		}
 		hostOpts = append(hostOpts, libp2p.PrivateNetwork(opts.SwarmKey.PSK), exclusiveTCP())
 	} else {
 		// libp2p's default transports, with TCP's port ours alone.
@@ -53,17 +64,9 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 			libp2p.Transport(webrtc.New),
 		)
 	}
-	addrs, err := parseListen(listen)
-	if err != nil {
-		return nil, err
-	}
 	h, err := libp2p.New(hostOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
-	}
-	logf := opts.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
 	}
 	if err := listenEach(h, addrs, logf); err != nil {
 		h.Close()
@@ -74,18 +77,3 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 
 // anyPort is a random port on every interface, TCP and QUIC.
 var anyPort = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1", "/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1"}
-
-// tcpOnly keeps the TCP listen addresses; with none left it listens on a
-// random TCP port on all interfaces.
-func tcpOnly(addrs []string) []string {
-	var out []string
-	for _, a := range addrs {
-		if strings.Contains(a, "/tcp/") && !strings.Contains(a, "/ws") {
-			out = append(out, a)
-		}
-	}
-	if len(out) == 0 {
-		out = []string{"/ip4/0.0.0.0/tcp/0"}
-	}
-	return out
-}
