@@ -62,7 +62,8 @@ func TestUnknownCommandIsOneLineError(t *testing.T) {
 		says string
 	}{
 		{[]string{"frob"}, `unknown command "frob" (imgp2p --help lists them)`},
-		{[]string{"pin", "frob"}, `unknown command "pin frob" (imgp2p pin --help lists them)`},
+		// pin's own action names its subcommands (usage_repo_test.go).
+		{[]string{"pin", "frob"}, `pin has no subcommand "frob": use add, rm or ls (imgp2p pin --help)`},
 	} {
 		res, _ := bare(t, c.args...)
 		if res.code != 1 || len(res.stdout) != 0 || strings.TrimSpace(string(res.stderr)) != "imgp2p: "+c.says {
