@@ -18,22 +18,29 @@ import (
 // repoWithImage opens a repo in a temp dir holding one small image.
 func repoWithImage(t *testing.T) (*store.Repo, image.Imported) {
 	t.Helper()
+	img, err := random.Image(1<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repoWith(t, func(p layout.Path) error { return p.AppendImage(img) })
+}
+
+// repoWith opens a repo in a temp dir and imports into it the layout that
+// fill writes.
+func repoWith(t *testing.T, fill func(layout.Path) error) (*store.Repo, image.Imported) {
+	t.Helper()
 	ctx := context.Background()
 	repo, err := store.Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { repo.Close() })
-	img, err := random.Image(1<<10, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	p, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendImage(img); err != nil {
+	if err := fill(p); err != nil {
 		t.Fatal(err)
 	}
 	imp, err := image.ImportLayout(ctx, repo.OfflineDAG(), dir, image.ImportOptions{})

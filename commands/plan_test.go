@@ -4,12 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
 	"github.com/imgp2p/imgp2p/image"
-	"github.com/imgp2p/imgp2p/store"
 )
 
 // A repo holding an image's metadata but not yet every blob's file node
@@ -17,27 +15,11 @@ import (
 // This raced in 16 concurrent pulls through one daemon.
 func TestPlanLocalOfPartlyFetchedImageIsIncomplete(t *testing.T) {
 	ctx := context.Background()
-	repo, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
 	img, err := random.Image(1<<10, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	imp, err := image.ImportLayout(ctx, repo.OfflineDAG(), dir, image.ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo, imp := repoWith(t, func(p layout.Path) error { return p.AppendImage(img) })
 	b := &localBackend{repo: repo}
 
 	exp, st, err := b.planLocal(ctx, imp.Root, image.ExportOptions{})

@@ -15,7 +15,6 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 
 	"github.com/imgp2p/imgp2p/image"
-	"github.com/imgp2p/imgp2p/store"
 )
 
 // withheldDAG never returns the withheld blocks: a Get of one waits for
@@ -54,28 +53,12 @@ func (d *withheldDAG) set(withheld map[cid.Cid]bool, failFast bool) {
 // record is tried again the next time the image is served.
 func TestServedRecorderWorksBesideTheResponse(t *testing.T) {
 	ctx := context.Background()
-	repo, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
 	amd, _ := random.Image(1<<10, 1)
 	arm, _ := random.Image(1<<10, 1)
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
 		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}})
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendIndex(idx); err != nil {
-		t.Fatal(err)
-	}
-	imp, err := image.ImportLayout(ctx, repo.OfflineDAG(), dir, image.ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo, imp := repoWith(t, func(p layout.Path) error { return p.AppendIndex(idx) })
 	dag := &withheldDAG{DAGService: repo.OfflineDAG(), withheld: map[cid.Cid]bool{}}
 	root, err := image.Open(ctx, dag, imp.Root)
 	if err != nil {

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,58 +25,25 @@ func TestGCAbandonedFreesDaemon(t *testing.T) {
 	d := r.startDaemon("--mdns=false")
 	sock := filepath.Join(r.dir, "api.sock")
 
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	pull := r.command(ctx, "pull", "--offline", cid)
-	var pullErr bytes.Buffer
-	pull.Stderr = &pullErr
-	stdout, err := pull.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := pull.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pullWaited := false
-	defer func() {
-		if !pullWaited {
-			cancel()
-			io.Copy(io.Discard, stdout)
-			pull.Wait()
-		}
-	}()
-	h := sha256.New()
-	if _, err := io.CopyN(h, stdout, 64<<10); err != nil {
-		t.Fatalf("reading the start of the pull: %v\nstderr: %s", err, pullErr.Bytes())
-	}
-
-	gc := r.command(ctx, "gc")
-	var gcOut, gcErr bytes.Buffer
-	gc.Stdout, gc.Stderr = &gcOut, &gcErr
-	if err := gc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	gcExited := make(chan struct{})
-	var gcWaitErr error
-	go func() { gcWaitErr = gc.Wait(); close(gcExited) }()
+	pull := startHeldPull(t, r, 64<<10, "--offline", cid)
+	gc := startBackground(t, r, "gc")
 	deadline := time.Now().Add(30 * time.Second)
 	for apiConnections(t, d.cmd.Process.Pid, sock) < 2 {
-		if isClosed(gcExited) {
-			t.Fatalf("gc finished while a pull was in flight: %v", finish(gc, gcWaitErr, gcOut.Bytes(), gcErr.Bytes(), start))
+		if gc.done() {
+			t.Fatalf("gc finished while a pull was in flight: %v", gc.result())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the daemon never had 2 API connections (pull + gc) within 30s; log:\n%s", readFile(t, d.log))
 		}
 		time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline
 	}
-	if isClosed(gcExited) {
-		t.Fatalf("gc finished while a pull was in flight: %v", finish(gc, gcWaitErr, gcOut.Bytes(), gcErr.Bytes(), start))
+	if gc.done() {
+		t.Fatalf("gc finished while a pull was in flight: %v", gc.result())
 	}
-	gc.Process.Signal(os.Interrupt)
+	gc.cmd.Process.Signal(os.Interrupt)
 	select {
-	case <-gcExited:
-		t.Logf("gc after Ctrl-C: %v", finish(gc, gcWaitErr, gcOut.Bytes(), gcErr.Bytes(), start))
+	case <-gc.exited:
+		t.Logf("gc after Ctrl-C: %v", gc.result())
 	case <-time.After(30 * time.Second):
 		t.Fatal("gc still running 30s after SIGINT")
 	}
@@ -93,16 +58,12 @@ func TestGCAbandonedFreesDaemon(t *testing.T) {
 		t.Fatalf("pull through the daemon after an abandoned gc: %v", res)
 	}
 
-	if _, err := io.Copy(h, stdout); err != nil {
-		t.Fatalf("reading the rest of the pull: %v", err)
-	}
-	err = pull.Wait()
-	pullWaited = true
-	if res := finish(pull, err, nil, pullErr.Bytes(), start); res.code != 0 {
+	res, sum := pull.finish(t)
+	if res.code != 0 {
 		t.Fatalf("the held pull failed: %v", res)
 	}
-	if got := h.Sum(nil); !bytes.Equal(got, wantSum[:]) {
-		t.Errorf("the held pull wrote other bytes than the same pull before (sha256 %x, want %x)", got, wantSum)
+	if !bytes.Equal(sum, wantSum[:]) {
+		t.Errorf("the held pull wrote other bytes than the same pull before (sha256 %x, want %x)", sum, wantSum)
 	}
 	// The abandoned gc took nothing: both images are pinned and whole.
 	if n := r.gc(); n != 0 {

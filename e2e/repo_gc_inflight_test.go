@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,49 +91,16 @@ func TestGCDuringPull(t *testing.T) {
 		t.Fatalf("B's daemon has %d API connections open before the test starts", n)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	pull := b.command(ctx, "pull", "--peer", da.Addr, "--timeout", "2m", cid)
-	var pullErr bytes.Buffer
-	pull.Stderr = &pullErr
-	stdout, err := pull.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := pull.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pullWaited := false
-	defer func() {
-		if !pullWaited {
-			cancel()
-			io.Copy(io.Discard, stdout)
-			pull.Wait()
-		}
-	}()
-	h := sha256.New()
-	if _, err := io.CopyN(h, stdout, 1<<20); err != nil {
-		t.Fatalf("reading the first MiB of the pull: %v\nstderr: %s", err, pullErr.Bytes())
-	}
-
-	gc := b.command(ctx, "gc")
-	var gcOut, gcErr bytes.Buffer
-	gc.Stdout, gc.Stderr = &gcOut, &gcErr
-	if err := gc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	gcExited := make(chan struct{})
-	var gcWaitErr error
-	go func() { gcWaitErr = gc.Wait(); close(gcExited) }()
+	pull := startHeldPull(t, b, 1<<20, "--peer", da.Addr, "--timeout", "2m", cid)
+	gc := startBackground(t, b, "gc")
 
 	// Wait for the pull's connection plus gc's. A gc that finishes while
 	// the pull is held is not wrong by itself (it may skip what is in
 	// flight); the pull's bytes below are what must hold.
 	deadline := time.Now().Add(30 * time.Second)
 	for apiConnections(t, db.cmd.Process.Pid, sock) < 2 {
-		if isClosed(gcExited) {
-			t.Logf("gc finished while the pull was held, before its connection was seen: %v", finish(gc, gcWaitErr, gcOut.Bytes(), gcErr.Bytes(), start))
+		if gc.done() {
+			t.Logf("gc finished while the pull was held, before its connection was seen: %v", gc.result())
 			break
 		}
 		if time.Now().After(deadline) {
@@ -144,22 +110,17 @@ func TestGCDuringPull(t *testing.T) {
 	}
 
 	// Read the rest; the pull must finish with exactly A's bytes.
-	if _, err := io.Copy(h, stdout); err != nil {
-		t.Fatalf("reading the pull: %v", err)
-	}
-	err = pull.Wait()
-	pullWaited = true
-	pullRes := finish(pull, err, nil, pullErr.Bytes(), start)
+	pullRes, sum := pull.finish(t)
 	if pullRes.code != 0 {
-		t.Fatalf("pull with a concurrent gc failed: %v\ngc stdout %q stderr %q", pullRes, gcOut.Bytes(), gcErr.Bytes())
+		t.Fatalf("pull with a concurrent gc failed: %v\ngc stdout %q stderr %q", pullRes, gc.stdout.Bytes(), gc.stderr.Bytes())
 	}
-	if got := h.Sum(nil); !bytes.Equal(got, wantSum[:]) {
-		t.Errorf("pull with a concurrent gc wrote other bytes than A's own pull (sha256 %x, want %x)", got, wantSum)
+	if !bytes.Equal(sum, wantSum[:]) {
+		t.Errorf("pull with a concurrent gc wrote other bytes than A's own pull (sha256 %x, want %x)", sum, wantSum)
 	}
 
 	select {
-	case <-gcExited:
-		gcRes := finish(gc, gcWaitErr, gcOut.Bytes(), gcErr.Bytes(), start)
+	case <-gc.exited:
+		gcRes := gc.result()
 		if gcRes.code != 0 || !gcLine.Match(gcRes.stdout) {
 			t.Errorf("gc concurrent with a pull: %v", gcRes)
 		}

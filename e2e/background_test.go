@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"hash"
+	"io"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// heldPull is a pull whose tar the test reads at its own pace: once the
+// test stops reading, the pull (and the pin lock it holds) stays in
+// flight, which is how the gc tests put a pull and a gc side by side.
+type heldPull struct {
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	stderr bytes.Buffer
+	sum    hash.Hash // of every byte read so far
+	start  time.Time
+	exited chan struct{}
+	err    error
+}
+
+// startHeldPull starts `imgp2p pull args...` in r and reads its first n
+// bytes. A pull the test leaves unfinished is interrupted and reaped at
+// the test's end.
+func startHeldPull(t *testing.T, r *repo, n int64, args ...string) *heldPull {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	p := &heldPull{cmd: r.command(ctx, append([]string{"pull"}, args...)...), sum: sha256.New(), exited: make(chan struct{})}
+	p.cmd.Stderr = &p.stderr
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stdout = stdout
+	p.start = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if !isClosed(p.exited) {
+			io.Copy(io.Discard, p.stdout)
+			p.wait()
+		}
+	})
+	if _, err := io.CopyN(p.sum, p.stdout, n); err != nil {
+		// Reap it before reading stderr, which its Wait finishes writing.
+		io.Copy(io.Discard, p.stdout)
+		p.wait()
+		t.Fatalf("reading the first %d bytes of the pull: %v\nstderr: %s", n, err, p.stderr.Bytes())
+	}
+	return p
+}
+
+func (p *heldPull) wait() {
+	p.err = p.cmd.Wait()
+	close(p.exited)
+}
+
+// finish reads the rest of the tar and waits for the pull: its result,
+// and the sha256 of all it wrote.
+func (p *heldPull) finish(t *testing.T) (result, []byte) {
+	t.Helper()
+	if _, err := io.Copy(p.sum, p.stdout); err != nil {
+		t.Fatalf("reading the rest of the pull: %v", err)
+	}
+	p.wait()
+	return finish(p.cmd, p.err, nil, p.stderr.Bytes(), p.start), p.sum.Sum(nil)
+}
+
+// background is a command left running while the test goes on.
+type background struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	start          time.Time
+	exited         chan struct{}
+	err            error
+}
+
+// startBackground starts `imgp2p args...` in r, to be reaped at the
+// test's end at the latest.
+func startBackground(t *testing.T, r *repo, args ...string) *background {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	b := &background{cmd: r.command(ctx, args...), exited: make(chan struct{})}
+	b.cmd.Stdout, b.cmd.Stderr = &b.stdout, &b.stderr
+	b.start = time.Now()
+	if err := b.cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go func() { b.err = b.cmd.Wait(); close(b.exited) }()
+	t.Cleanup(func() { cancel(); <-b.exited })
+	return b
+}
+
+// done says whether the command has exited.
+func (b *background) done() bool { return isClosed(b.exited) }
+
+// result is the command's result; call it only once done.
+func (b *background) result() result {
+	return finish(b.cmd, b.err, b.stdout.Bytes(), b.stderr.Bytes(), b.start)
+}
