@@ -144,7 +144,7 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 	defer p.close()
 	if p.node != nil && req.Timeout > 0 {
 		var stop func()
-		w, ctx, stop = watchStalls(ctx, w, p.node, req.Timeout, b.logf)
+		w, ctx, stop = watchStalls(ctx, w, p.node, req.Timeout, logfFrom(ctx, b.logf))
 		defer stop()
 	}
 	switch req.Format {

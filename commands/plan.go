@@ -140,7 +140,7 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 		stopNode()
 		return nil, err
 	}
-	watch := watchResolve(resolveCtx, n, root, b.logf)
+	watch := watchResolve(resolveCtx, n, root, logfFrom(ctx, b.logf))
 	exp, cids, err := planFrom(resolveCtx, n, root, opts)
 	watch.stop()
 	if err != nil {
@@ -201,7 +201,7 @@ func (b *localBackend) onlineNode(ctx, dialCtx context.Context, peers []string) 
 	if b.node != nil {
 		if len(peers) > 0 {
 			if err := b.node.Connect(dialCtx, peers); err != nil {
-				b.logf("warning: %v", err)
+				logfFrom(ctx, b.logf)("warning: %v", err)
 			}
 		}
 		return b.node, func() {}, nil

@@ -36,9 +36,6 @@ func (s *stallWatch) Write(p []byte) (int, error) {
 // limit. stop ends the watch.
 func watchStalls(ctx context.Context, w io.Writer, n *node.Node, limit time.Duration, logf func(string, ...any)) (io.Writer, context.Context, func()) {
 	s := &stallWatch{w: w}
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
