@@ -16,6 +16,9 @@ import (
 type remoteBackend struct {
 	http   *http.Client
 	socket string
+	// logf prints the lines the daemon sends about this process's
+	// requests, as a local backend prints its own.
+	logf func(string, ...any)
 }
 
 // dialDaemon connects to the daemon's socket in repo, if one answers.
@@ -51,13 +54,22 @@ func (c *remoteBackend) Close() error {
 	return nil
 }
 
-// call sends a request and decodes a JSON result or the daemon's error.
+// call sends a request and decodes a JSON result or the daemon's error,
+// printing the lines a daemon sends ahead of them (api_log.go).
 func (c *remoteBackend) call(ctx context.Context, method, path string, body io.Reader, header http.Header, out any) error {
+	header = header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	header.Set(headerLog, logProtocol)
 	resp, err := c.do(ctx, method, path, body, header)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.Header.Get(headerLog) == logProtocol {
+		return readLogged(resp.Body, logfFrom(ctx, c.logf), out)
+	}
 	if out == nil {
 		return nil
 	}
@@ -108,12 +120,11 @@ func (c *remoteBackend) Push(ctx context.Context, req pushRequest, body io.Reade
 }
 
 func (c *remoteBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error) {
-	if o, ok := w.(outputFile); ok && o.file() != nil {
-		sum, err := c.pullToFile(ctx, req, o.file())
-		if !errors.Is(err, errNoFdPull) {
-			return sum, err
-		}
+	if sum, err := c.pullToFd(ctx, req, w); !errors.Is(err, errNoFdPull) {
+		return sum, err
 	}
+	// A daemon from before pull-to-fd streams the tar as the body, and
+	// keeps the pull's lines on its own stderr.
 	resp, err := c.do(ctx, http.MethodPost, "/pull", jsonBody(req), nil)
 	if err != nil {
 		return pullSummary{}, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,27 +15,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A pull through the daemon whose output is a file or a pipe (no progress
-// bars, no directory to unpack) hands the daemon that file descriptor over
-// the API socket (SCM_RIGHTS), and the daemon writes the tar into it
-// itself. Streaming it back as an HTTP body cost a copy of the whole image
+// A pull through the daemon hands the daemon a file descriptor over the
+// API socket (SCM_RIGHTS), and the daemon writes the tar into it itself:
+// the output file or pipe when it is one; else a pipe whose other end the
+// client copies into its writer (progress bars, a directory to unpack).
+// Streaming the tar back as an HTTP body cost a copy of the whole image
 // through the socket: 0.37 s of the daemon's CPU and 0.67 s of the
 // client's per GiB, on a machine whose cores the pull already keeps busy.
+// And once the connection is upgraded it is free to carry the pull's
+// lines for the user (api_log.go) ahead of its outcome, before the first
+// byte or mid-stream, where an HTTP body has no room for them.
 //
 // The exchange is an HTTP upgrade, so a daemon that predates it answers
 // 404 and the client streams as before:
 //
-//	client: POST /pull-to-fd (the pull request), Upgrade: imgp2p-fd
-//	daemon: 101 Switching Protocols (or an error response)
+//	client: POST /pull-to-fd (the pull request), Upgrade: imgp2p-fd,
+//	        Imgp2p-Log: 1 (asking for the lines)
+//	daemon: 101 Switching Protocols, Imgp2p-Log: 1 when it sends them
+//	        (or an error response)
 //	client: one byte carrying the descriptor
-//	daemon: writes the tar, then one JSON pullOutcome, and closes
+//	daemon: writes the tar, with {"Log": …} messages as they come (only
+//	        if asked), then one JSON pullOutcome, and closes
 //
 // The client closing the connection cancels the pull. A write the daemon
 // has in flight finishes first, so a pipe whose reader has stopped reading
 // (but not gone) holds that pull until the reader reads or goes.
 const fdUpgrade = "imgp2p-fd"
 
+// pullOutcome is a message on the upgraded connection: a line for the
+// user (Log), or the end (Summary or Error).
 type pullOutcome struct {
+	Log     string       `json:",omitempty"`
 	Summary *pullSummary `json:",omitempty"`
 	Error   string       `json:",omitempty"`
 }
@@ -46,8 +57,9 @@ type outputFile interface {
 
 var errNoFdPull = errors.New("the daemon cannot write to a descriptor")
 
-// pullToFile asks the daemon to write the pull into f.
-func (c *remoteBackend) pullToFile(ctx context.Context, req pullRequest, f *os.File) (pullSummary, error) {
+// pullToFd asks the daemon to write the pull into w (see fdUpgrade),
+// printing the lines it sends about the pull as they come.
+func (c *remoteBackend) pullToFd(ctx context.Context, req pullRequest, w io.Writer) (pullSummary, error) {
 	conn, err := dialSocket(ctx, c.socket)
 	if err != nil {
 		return pullSummary{}, fmt.Errorf("daemon API: %w", err)
@@ -63,6 +75,7 @@ func (c *remoteBackend) pullToFile(ctx context.Context, req pullRequest, f *os.F
 	}
 	hreq.Header.Set("Connection", "Upgrade")
 	hreq.Header.Set("Upgrade", fdUpgrade)
+	hreq.Header.Set(headerLog, logProtocol)
 	if err := hreq.Write(uc); err != nil {
 		return pullSummary{}, c.fdErr(ctx, err)
 	}
@@ -78,20 +91,99 @@ func (c *remoteBackend) pullToFile(ctx context.Context, req pullRequest, f *os.F
 	default:
 		return pullSummary{}, responseError(resp)
 	}
-	if _, _, err := uc.WriteMsgUnix([]byte{0}, unix.UnixRights(int(f.Fd())), nil); err != nil {
+	out, err := newPullOutput(w)
+	if err != nil {
+		return pullSummary{}, err
+	}
+	_, _, err = uc.WriteMsgUnix([]byte{0}, unix.UnixRights(int(out.f.Fd())), nil)
+	out.sent()
+	if err != nil {
+		out.wait(ctx)
 		return pullSummary{}, c.fdErr(ctx, err)
 	}
-	var out pullOutcome
-	if err := json.NewDecoder(br).Decode(&out); err != nil {
-		return pullSummary{}, c.fdErr(ctx, fmt.Errorf("pull ended without a result: %w", err))
+	sum, err := c.readOutcome(ctx, br)
+	if werr := out.wait(ctx); werr != nil {
+		// The output refusing what the daemon wrote is why the pull failed.
+		return pullSummary{}, werr
 	}
-	if out.Error != "" {
-		return pullSummary{}, errors.New(out.Error)
+	return sum, err
+}
+
+// readOutcome prints the lines the daemon sends until its pullOutcome. A
+// daemon that sends none (it predates them) is read just the same.
+func (c *remoteBackend) readOutcome(ctx context.Context, r io.Reader) (pullSummary, error) {
+	dec := json.NewDecoder(r)
+	logf := logfFrom(ctx, c.logf)
+	for {
+		var out pullOutcome
+		if err := dec.Decode(&out); err != nil {
+			return pullSummary{}, c.fdErr(ctx, fmt.Errorf("pull ended without a result: %w", err))
+		}
+		switch {
+		case out.Log != "":
+			logf("%s", out.Log)
+		case out.Error != "":
+			return pullSummary{}, errors.New(out.Error)
+		case out.Summary == nil:
+			return pullSummary{}, fmt.Errorf("daemon API: pull ended without a result")
+		default:
+			return *out.Summary, nil
+		}
 	}
-	if out.Summary == nil {
-		return pullSummary{}, fmt.Errorf("daemon API: pull ended without a result")
+}
+
+// pullOutput is the descriptor a daemon writes a pull into: the output's
+// own file, or the write end of a pipe that this process copies into the
+// output.
+type pullOutput struct {
+	f      *os.File
+	pr     *os.File // the pipe's read end; nil when f is the output's own
+	copied chan error
+}
+
+func newPullOutput(w io.Writer) (*pullOutput, error) {
+	if o, ok := w.(outputFile); ok && o.file() != nil {
+		return &pullOutput{f: o.file()}, nil
 	}
-	return *out.Summary, nil
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	o := &pullOutput{f: pw, pr: pr, copied: make(chan error, 1)}
+	go func() {
+		_, err := io.Copy(w, pr)
+		// Closed at once, so that once w refuses more, the daemon's
+		// writes fail (EPIPE) rather than fill the pipe and wait.
+		pr.Close()
+		o.copied <- err
+	}()
+	return o, nil
+}
+
+// sent closes this process's copy of the pipe's write end once the daemon
+// has its own: the copy then ends when the daemon closes it.
+func (o *pullOutput) sent() {
+	if o.pr != nil {
+		o.f.Close()
+	}
+}
+
+// wait returns once all the daemon wrote is in the output, with the error
+// the output gave, if any.
+func (o *pullOutput) wait(ctx context.Context) error {
+	if o.pr == nil {
+		return nil
+	}
+	select {
+	case err := <-o.copied:
+		return err
+	case <-ctx.Done():
+		// A daemon that hangs must not hold this process: the pipe's
+		// other end is the daemon's to close.
+		o.pr.Close()
+		<-o.copied
+		return context.Cause(ctx)
+	}
 }
 
 // fdErr prefers the reason the pull was cancelled to the broken
@@ -127,7 +219,12 @@ func (s *apiServer) pullToFd(w http.ResponseWriter, r *http.Request) {
 	// The server's header deadline may still be set; this exchange runs
 	// as long as the pull.
 	uc.SetDeadline(time.Time{})
-	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + fdUpgrade + "\r\n\r\n")
+	logs := r.Header.Get(headerLog) == logProtocol
+	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + fdUpgrade + "\r\n")
+	if logs {
+		brw.WriteString(headerLog + ": " + logProtocol + "\r\n")
+	}
+	brw.WriteString("\r\n")
 	if brw.Flush() != nil {
 		return
 	}
@@ -146,6 +243,10 @@ func (s *apiServer) pullToFd(w http.ResponseWriter, r *http.Request) {
 		uc.Read(b[:])
 		cancel()
 	}()
+	lines := &lineSender{enc: json.NewEncoder(uc)}
+	if logs {
+		ctx = withLogf(ctx, lines.logf)
+	}
 	var res pullOutcome
 	sum, err := s.b.Pull(ctx, req, out)
 	if err != nil {
@@ -153,6 +254,7 @@ func (s *apiServer) pullToFd(w http.ResponseWriter, r *http.Request) {
 	} else {
 		res.Summary = &sum
 	}
+	lines.stop()
 	json.NewEncoder(uc).Encode(res)
 }
 

@@ -16,7 +16,8 @@ import (
 // the repo's owner can reach it. Requests and results are the backend's own
 // types as JSON; a pull streams its tar as the body and reports its outcome
 // in trailers, since an error can come after the first byte (or, into a
-// file or pipe, writes it there itself: see api_fd.go).
+// file or pipe, writes it there itself: see api_fd.go). A request's lines
+// for the user go back to the client that asked for them (api_log.go).
 const (
 	headerRequest = "Imgp2p-Request"
 	trailerError  = "Imgp2p-Error"
@@ -97,8 +98,9 @@ func (s *apiServer) push(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, nil, fmt.Errorf("bad push request: %w", err))
 		return
 	}
-	res, err := s.b.Push(r.Context(), req, r.Body)
-	writeJSON(w, res, err)
+	serveLogged(w, r, func(ctx context.Context) (pushResult, error) {
+		return s.b.Push(ctx, req, r.Body)
+	})
 }
 
 func (s *apiServer) pull(w http.ResponseWriter, r *http.Request) {
@@ -151,8 +153,9 @@ func (s *apiServer) copy(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, nil, fmt.Errorf("bad copy request: %w", err))
 		return
 	}
-	res, err := s.b.Copy(r.Context(), req)
-	writeJSON(w, res, err)
+	serveLogged(w, r, func(ctx context.Context) (copyResult, error) {
+		return s.b.Copy(ctx, req)
+	})
 }
 
 func (s *apiServer) list(w http.ResponseWriter, r *http.Request) {

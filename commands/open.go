@@ -34,6 +34,7 @@ func openBackend(c *cli.Context) (backend, error) {
 			return nil, err
 		}
 		if client, ok := dialDaemon(c.Context, locked.Repo); ok {
+			client.logf = stderrLogf(c)
 			return client, nil
 		}
 		if time.Now().After(deadline) {

@@ -17,8 +17,8 @@ func TestDaemonStoppedMidPull(t *testing.T) {
 	cid := unknownCID()
 	out := filepath.Join(t.TempDir(), "img.tar")
 	p := r.startBackground(nil, "pull", "--timeout", "2m", "-o", out, cid)
-	waitUntil(t, "the daemon waiting for "+cid, 30*time.Second, p, func() bool {
-		return strings.Contains(string(readFile(t, d.log)), "waiting for "+cid)
+	waitUntil(t, "the pull waiting for "+cid, 30*time.Second, p, func() bool {
+		return strings.Contains(p.logText(), "waiting for "+cid)
 	})
 	d.stop(t)
 	select {
