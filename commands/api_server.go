@@ -14,10 +14,11 @@ import (
 
 // The daemon's API: HTTP over a unix socket in the repo, mode 0600, so only
 // the repo's owner can reach it. Requests and results are the backend's own
-// types as JSON; a pull streams its tar as the body and reports its outcome
-// in trailers, since an error can come after the first byte (or, into a
-// file or pipe, writes it there itself: see api_fd.go). A request's lines
-// for the user go back to the client that asked for them (api_log.go).
+// types as JSON. A pull writes its tar into a descriptor the client hands
+// over (api_fd.go); for clients from before that, /pull streams it as the
+// body and reports its outcome in trailers, since an error can come after
+// the first byte. A request's lines for the user go back to the client
+// that asked for them (api_log.go).
 const (
 	headerRequest = "Imgp2p-Request"
 	trailerError  = "Imgp2p-Error"
