@@ -83,6 +83,9 @@ func serveLogged[T any](w http.ResponseWriter, r *http.Request, op func(context.
 		return
 	}
 	rc := http.NewResponseController(w)
+	// A push's archive is the request body: without this, the first line
+	// would make net/http discard what is left of it, or close it.
+	rc.EnableFullDuplex()
 	s := &lineSender{
 		enc: json.NewEncoder(w),
 		begin: func() {

@@ -2,10 +2,12 @@ package commands
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -211,6 +213,40 @@ func TestPullToFdLines(t *testing.T) {
 			}
 			if client.text() != want {
 				t.Errorf("client printed %q, want %q", client.text(), want)
+			}
+		})
+	}
+}
+
+// A push streams its archive as the request body: a line sent while the
+// daemon still reads it must not cut the body short. (net/http, unless
+// told the exchange is full duplex, discards up to 256 KiB of a body left
+// unread when the response starts, and closes a longer one.)
+func TestLoggedCallLineMidBody(t *testing.T) {
+	for _, size := range []int{200 << 10, 4 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			body := bytes.Repeat([]byte{'x'}, size)
+			client := newLineLog()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				serveLogged(w, r, func(ctx context.Context) (pushResult, error) {
+					head := make([]byte, 64<<10)
+					if _, err := io.ReadFull(r.Body, head); err != nil {
+						return pushResult{}, err
+					}
+					logfFrom(ctx, nil)("importing")
+					client.awaitLine(t)
+					n, err := io.Copy(io.Discard, r.Body)
+					if err != nil {
+						return pushResult{}, err
+					}
+					return pushResult{Size: int64(len(head)) + n}, nil
+				})
+			}))
+			defer srv.Close()
+			var got pushResult
+			err := clientFor(srv, client.logf).call(t.Context(), http.MethodPost, "/push", bytes.NewReader(body), nil, &got)
+			if err != nil || got.Size != int64(size) || client.text() != "importing" {
+				t.Errorf("got %+v, %v, lines %q; want all %d bytes read and the line printed", got, err, client.text(), size)
 			}
 		})
 	}
