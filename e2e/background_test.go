@@ -73,36 +73,11 @@ func (p *heldPull) finish(t *testing.T) (result, []byte) {
 	return finish(p.cmd, p.err, nil, p.stderr.Bytes(), p.start), p.sum.Sum(nil)
 }
 
-// background is a command left running while the test goes on.
-type background struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-	start          time.Time
-	exited         chan struct{}
-	err            error
-}
-
-// startBackground starts `imgp2p args...` in r, to be reaped at the
-// test's end at the latest.
-func startBackground(t *testing.T, r *repo, args ...string) *background {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	b := &background{cmd: r.command(ctx, args...), exited: make(chan struct{})}
-	b.cmd.Stdout, b.cmd.Stderr = &b.stdout, &b.stderr
-	b.start = time.Now()
-	if err := b.cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
+// outcome is an exited process's result, with its log (stdout and stderr
+// together) as its stdout. A process still running has none yet.
+func (p *bgProc) outcome() result {
+	if !p.done() {
+		return result{argv: p.cmd.Args, code: -1, stdout: []byte(p.logText())}
 	}
-	go func() { b.err = b.cmd.Wait(); close(b.exited) }()
-	t.Cleanup(func() { cancel(); <-b.exited })
-	return b
-}
-
-// done says whether the command has exited.
-func (b *background) done() bool { return isClosed(b.exited) }
-
-// result is the command's result; call it only once done.
-func (b *background) result() result {
-	return finish(b.cmd, b.err, b.stdout.Bytes(), b.stderr.Bytes(), b.start)
+	return finish(p.cmd, p.err, []byte(p.logText()), nil, time.Now())
 }

@@ -26,11 +26,11 @@ func TestGCAbandonedFreesDaemon(t *testing.T) {
 	sock := filepath.Join(r.dir, "api.sock")
 
 	pull := startHeldPull(t, r, 64<<10, "--offline", cid)
-	gc := startBackground(t, r, "gc")
+	gc := r.startBackground(nil, "gc")
 	deadline := time.Now().Add(30 * time.Second)
 	for apiConnections(t, d.cmd.Process.Pid, sock) < 2 {
 		if gc.done() {
-			t.Fatalf("gc finished while a pull was in flight: %v", gc.result())
+			t.Fatalf("gc finished while a pull was in flight: %v", gc.outcome())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the daemon never had 2 API connections (pull + gc) within 30s; log:\n%s", readFile(t, d.log))
@@ -38,12 +38,12 @@ func TestGCAbandonedFreesDaemon(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline
 	}
 	if gc.done() {
-		t.Fatalf("gc finished while a pull was in flight: %v", gc.result())
+		t.Fatalf("gc finished while a pull was in flight: %v", gc.outcome())
 	}
 	gc.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-gc.exited:
-		t.Logf("gc after Ctrl-C: %v", gc.result())
+		t.Logf("gc after Ctrl-C: %v", gc.outcome())
 	case <-time.After(30 * time.Second):
 		t.Fatal("gc still running 30s after SIGINT")
 	}
