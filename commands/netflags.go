@@ -62,6 +62,12 @@ func nodeOptions(c *cli.Context, repo *store.Repo) (node.Options, error) {
 }
 
 func stderrLogf(c *cli.Context) func(string, ...any) {
+	if c.Bool("quiet") {
+		// -q leaves errors alone on stderr: no waiting, stall or warning
+		// lines either, whether they come from this process or, for its
+		// requests, from a daemon.
+		return func(string, ...any) {}
+	}
 	return func(format string, args ...any) {
 		fmt.Fprintf(c.App.ErrWriter, "imgp2p: "+format+"\n", args...)
 	}

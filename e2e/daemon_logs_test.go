@@ -69,3 +69,21 @@ func TestDaemonPullLogsAsTheyHappen(t *testing.T) {
 		p.stop(t)
 	}
 }
+
+// TestQuietPullPrintsOnlyTheError: -q leaves nothing on stderr but the
+// error, without a daemon and through one (whose lines for the pull come
+// back to it).
+func TestQuietPullPrintsOnlyTheError(t *testing.T) {
+	r := newRepo(t)
+	cid := unknownCID()
+	check := func(how string) {
+		t.Helper()
+		res := r.fails("pull", "-q", "--mdns=false", "--timeout", "3s", "-o", filepath.Join(t.TempDir(), "img.tar"), cid)
+		if lines := strings.Split(strings.TrimSpace(string(res.stderr)), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "no peer provided it within 3s") {
+			t.Errorf("%s: pull -q printed more than its error: %v", how, res)
+		}
+	}
+	check("without a daemon")
+	r.startDaemon("--mdns=false")
+	check("through a daemon")
+}
