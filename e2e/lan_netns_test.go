@@ -40,8 +40,9 @@ type lan struct {
 
 // lanHost is one machine on a LAN: a namespace with lo and eth0 at IP.
 type lanHost struct {
-	ns string
-	IP string // "" for a loopback-only host
+	ns   string
+	IP   string // "" for a loopback-only host
+	port string // its veth's other end, in the bridge's namespace
 }
 
 // newLAN makes the bridge namespace; hosts join it with host.
@@ -93,9 +94,9 @@ func (l *lan) host(name string) *lanHost {
 	l.hosts++
 	h := &lanHost{ns: l.prefix + "-" + name, IP: fmt.Sprintf("%s.%d", lanSubnet, l.hosts)}
 	l.addNamespace(h.ns)
-	port := fmt.Sprintf("v%d", l.hosts)
-	l.ip(h.ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", l.bridge)
-	l.ip(l.bridge, "link", "set", port, "master", "br0", "up")
+	h.port = fmt.Sprintf("v%d", l.hosts)
+	l.ip(h.ns, "link", "add", "eth0", "type", "veth", "peer", "name", h.port, "netns", l.bridge)
+	l.ip(l.bridge, "link", "set", h.port, "master", "br0", "up")
 	l.ip(h.ns, "addr", "add", h.IP+"/24", "dev", "eth0")
 	l.ip(h.ns, "link", "set", "eth0", "up")
 	return h

@@ -14,8 +14,8 @@ import (
 // newBitswap starts bitswap tuned for a few fast peers on small machines:
 // more bytes in flight per peer than the 1 MiB default (one of our blocks),
 // fewer blockstore workers than the 128 meant for big servers.
-func newBitswap(ctx context.Context, h host.Host, r contentRouter, repo *store.Repo, t *tally, onLiar func(peer.ID)) *bitswap.Bitswap {
-	net := newSpreadingNetwork(ctx, newHonestNetwork(bsnet.NewFromIpfsHost(h), onLiar), repo.Blocks.Has)
+func newBitswap(ctx context.Context, h host.Host, r contentRouter, repo *store.Repo, t *tally, onLiar func(peer.ID), live *liveness) *bitswap.Bitswap {
+	net := newSpreadingNetwork(ctx, newHonestNetwork(live.network(bsnet.NewFromIpfsHost(h)), onLiar), repo.Blocks.Has)
 	return bitswap.New(ctx, net, r, repo.Blocks,
 		bitswap.MaxOutstandingBytesPerPeer(16<<20),
 		bitswap.EngineBlockstoreWorkerCount(16),

@@ -5,6 +5,7 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/pnet"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
@@ -16,7 +17,7 @@ import (
 	"github.com/imgp2p/imgp2p/store"
 )
 
-func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error) {
+func newHost(repo *store.Repo, opts Options, banned *banList, reporter metrics.Reporter) (host.Host, error) {
 	if opts.SwarmKey == nil && pnet.ForcePrivateNetwork {
 		return nil, fmt.Errorf("%s=1 requires a private network, but there is no swarm key (put one at %s/%s or pass --swarm-key)", pnet.EnvKey, repo.Path, SwarmKeyFile)
 	}
@@ -43,6 +44,9 @@ func newHost(repo *store.Repo, opts Options, banned *banList) (host.Host, error)
 		libp2p.UserAgent(opts.UserAgent),
 		libp2p.ConnectionGater(gater{lanOnly: opts.Mode == ModeLAN, banned: banned}),
 		libp2p.SwarmOpts(swarm.WithDialRanker(preferTCP)),
+		// Not for statistics: liveness learns from it which peers went
+		// silent.
+		libp2p.BandwidthReporter(reporter),
 		// listenEach opens the addresses one by one once the host is built.
 		libp2p.NoListenAddrs,
 	}

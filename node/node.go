@@ -72,6 +72,7 @@ type Node struct {
 	sources *peerSources
 	banned  *banList
 	keeper  *peerKeeper
+	live    *liveness
 	mdns    *mdnsDiscovery
 	logf    func(string, ...any)
 
@@ -118,13 +119,15 @@ func (n *Node) startNetwork(opts Options) error {
 		n.logf("%s", note)
 	}
 	n.banned = newBanList()
-	if n.Host, err = newHost(n.Repo, opts, n.banned); err != nil {
+	n.live = newLiveness(n.ctx, n.logf)
+	if n.Host, err = newHost(n.Repo, opts, n.banned, hearing{n.live}); err != nil {
 		return err
 	}
+	n.live.start(n.Host)
 	if n.router, err = newRouter(n.Host, n.Repo, opts); err != nil {
 		return err
 	}
-	n.Bitswap = newBitswap(n.ctx, n.Host, n.router, n.Repo, n.tally, n.banLiar)
+	n.Bitswap = newBitswap(n.ctx, n.Host, n.router, n.Repo, n.tally, n.banLiar, n.live)
 	n.exchange = stoppingExchange{SessionExchange: n.Bitswap, node: n.ctx}
 	n.keeper = keepConnected(n.ctx, n.Host, peers, n.sources, n.logf)
 	if opts.MDNS {
@@ -185,6 +188,9 @@ func (n *Node) Close() error {
 		n.keeper.wait()
 	}
 	n.tasks.Wait()
+	if n.live != nil {
+		n.live.wait()
+	}
 	if n.Bitswap != nil {
 		errs = append(errs, n.Bitswap.Close())
 	}

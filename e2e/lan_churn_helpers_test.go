@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Helpers for LAN tests where peers come and go: shaped links, cables
+// pulled and plugged back, and how many bytes a host has received.
+
+// shape limits h's link to rate (tc syntax, "40mbit") both ways, with the
+// fan-out bench's qdisc: tbf on each end of its veth. Transfers then last
+// long enough for a test to act in the middle of one.
+func (l *lan) shape(h *lanHost, rate string) {
+	l.t.Helper()
+	tbf := []string{"root", "tbf", "rate", rate, "burst", "64kb", "latency", "400ms"}
+	l.tc(h.ns, append([]string{"qdisc", "add", "dev", "eth0"}, tbf...)...)
+	l.tc(l.bridge, append([]string{"qdisc", "add", "dev", h.port}, tbf...)...)
+}
+
+func (l *lan) tc(ns string, args ...string) {
+	l.t.Helper()
+	argv := append([]string{"netns", "exec", ns, "tc"}, args...)
+	if msg, err := exec.Command("ip", argv...).CombinedOutput(); err != nil {
+		need(l.t, "tc's tbf qdisc", fmt.Errorf("ip %v: %v: %s", argv, err, msg))
+	}
+}
+
+// unplug takes h off the LAN the way a pulled cable does: its switch port
+// goes down, so packets to and from it vanish and no connection is reset.
+// Its processes live on and see nothing happen.
+func (l *lan) unplug(h *lanHost) {
+	l.t.Helper()
+	l.ip(l.bridge, "link", "set", h.port, "down")
+}
+
+// plug puts h back on the LAN.
+func (l *lan) plug(h *lanHost) {
+	l.t.Helper()
+	l.ip(l.bridge, "link", "set", h.port, "up")
+}
+
+// rxBytes is how many bytes h's eth0 has received.
+func rxBytes(t testing.TB, h *lanHost) int64 {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", h.ns, "cat", "/sys/class/net/eth0/statistics/rx_bytes").Output()
+	if err != nil {
+		t.Fatalf("rx_bytes of %s: %v", h.ns, err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil {
+		t.Fatalf("rx_bytes of %s: %v", h.ns, err)
+	}
+	return n
+}

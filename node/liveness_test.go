@@ -1,0 +1,55 @@
+package node
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Only peers that owe blocks and have been silent for the quiet time are
+// pinged, each once at a time; bytes from a peer, or the last block it
+// owed arriving, take it off the list.
+func TestLivenessDue(t *testing.T) {
+	l := newLiveness(context.Background(), nil)
+	l.quiet = time.Minute
+	owing, paid, idle := peer.ID("owing"), peer.ID("paid"), peer.ID("idle")
+	l.owe(owing, "a")
+	l.owe(owing, "b")
+	l.owe(paid, "c")
+	l.forgive(paid, "c")
+	l.forgive(owing, "a") // still owes b
+	h := hearing{l}
+	h.LogRecvMessageStream(100, "", idle) // owes nothing: not watched
+
+	later := time.Now().Add(2 * time.Minute)
+	if got := l.due(time.Now()); len(got) != 0 {
+		t.Errorf("due before the quiet time: %v", got)
+	}
+	if got := l.due(later); len(got) != 1 || got[0] != owing {
+		t.Errorf("due after the quiet time: %v, want [%s]", got, owing)
+	}
+	if got := l.due(later); len(got) != 0 {
+		t.Errorf("due again while being probed: %v", got)
+	}
+	delete(l.probing, owing)
+
+	// A failed read (a ping reset by its timeout) is no answer.
+	start := time.Now()
+	v, _ := l.heard.Load(owing)
+	v.(*atomic.Int64).Store(start.Add(-time.Hour).UnixNano())
+	h.LogRecvMessageStream(0, "", owing)
+	if !l.silentSince(owing, start) {
+		t.Errorf("a read of 0 bytes counted as hearing from the peer")
+	}
+	h.LogRecvMessageStream(1, "", owing)
+	if got := l.due(time.Now().Add(l.quiet / 2)); len(got) != 0 {
+		t.Errorf("due right after the peer sent bytes: %v", got)
+	}
+	l.gone(owing)
+	if got := l.due(later); len(got) != 0 {
+		t.Errorf("due after disconnecting: %v", got)
+	}
+}
