@@ -44,15 +44,20 @@ func (l *lan) plug(h *lanHost) {
 }
 
 // rxBytes is how many bytes h's eth0 has received.
-func rxBytes(t testing.TB, h *lanHost) int64 {
+func rxBytes(t testing.TB, h *lanHost) int64 { return linkCounter(t, h, "rx_bytes") }
+
+// txBytes is how many bytes h's eth0 has sent.
+func txBytes(t testing.TB, h *lanHost) int64 { return linkCounter(t, h, "tx_bytes") }
+
+func linkCounter(t testing.TB, h *lanHost, name string) int64 {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", h.ns, "cat", "/sys/class/net/eth0/statistics/rx_bytes").Output()
+	out, err := exec.Command("ip", "netns", "exec", h.ns, "cat", "/sys/class/net/eth0/statistics/"+name).Output()
 	if err != nil {
-		t.Fatalf("rx_bytes of %s: %v", h.ns, err)
+		t.Fatalf("%s of %s: %v", name, h.ns, err)
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	if err != nil {
-		t.Fatalf("rx_bytes of %s: %v", h.ns, err)
+		t.Fatalf("%s of %s: %v", name, h.ns, err)
 	}
 	return n
 }

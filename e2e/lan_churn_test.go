@@ -70,3 +70,55 @@ func TestLANUnpluggedSeederReleasesItsWants(t *testing.T) {
 		t.Errorf("pull took %v after the seeder left, want under 14 s", took)
 	}
 }
+
+// TestLANSeederBackAfterOutage: the seeder, the only holder, is off the
+// LAN long enough for the puller to drop it as silent, then comes back.
+// The puller dials it again by itself (mDNS may not report it for a
+// minute) and the pull resumes from where it was.
+func TestLANSeederBackAfterOutage(t *testing.T) {
+	l := newLAN(t)
+	hs, hp := l.host("seeder"), l.host("puller")
+	seeder, puller := hs.repo(t), hp.repo(t)
+	cid := seeder.push(randomLayout(t, 32, 8))
+	want := filepath.Join(t.TempDir(), "want.tar")
+	seeder.ok("pull", "-o", want, cid)
+	ds := hs.daemon(seeder)
+	dp := hp.daemon(puller)
+	l.shape(hs, "40mbit")
+	waitPeer(t, puller, ds.ID, "mdns", hs.IP)
+
+	base := rxBytes(t, hp)
+	got := filepath.Join(t.TempDir(), "got.tar")
+	pull := puller.startBackground(nil, "pull", "--timeout", "2m", "-o", got, cid)
+	waitUntil(t, "8 MiB at the puller", time.Minute, pull, func() bool { return rxBytes(t, hp)-base > 8<<20 })
+	l.unplug(hs)
+	cut := time.Now()
+	dropped := []byte("peer " + ds.ID + " stopped answering")
+	waitUntil(t, "the seeder dropped as silent", 30*time.Second, pull, func() bool {
+		return bytes.Contains(readFile(t, dp.log), dropped)
+	})
+	l.plug(hs)
+	back := time.Now()
+	t.Logf("seeder dropped %v after its cable was pulled", back.Sub(cut).Round(100*time.Millisecond))
+
+	select {
+	case <-pull.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("pull not done a minute after the seeder came back; puller's daemon log:\n%s", readFile(t, dp.log))
+	}
+	took := time.Since(back)
+	t.Logf("pull done %v after the seeder came back: %s", took.Round(100*time.Millisecond), pull.logText())
+	if pull.err != nil {
+		t.Fatalf("pull failed (%v): %s", pull.err, pull.logText())
+	}
+	if !bytes.Equal(readFile(t, want), readFile(t, got)) {
+		t.Errorf("the pulled image differs from the seeder's")
+	}
+	if s := parseSummary(t, result{stderr: []byte(pull.logText())}); s.fetchedBlocks > 41 {
+		t.Errorf("fetched %d blocks, more than the image's 41: %s", s.fetchedBlocks, s.line)
+	}
+	// Redialed within 8 s, then about 24 MiB at 5 MB/s.
+	if took > 20*time.Second {
+		t.Errorf("pull took %v after the seeder came back, want under 20 s; puller's daemon log:\n%s", took, readFile(t, dp.log))
+	}
+}
