@@ -123,14 +123,30 @@ func (n *Node) Connect(ctx context.Context, addrs []string) error {
 // the cure for a bitswap exchange that has stopped moving: both sides
 // forget their per-peer want state on disconnect (a want one side thinks
 // is pending and the other has dropped is never sent again otherwise), and
-// the wantlist is sent afresh on reconnect.
+// the wantlist is sent afresh on reconnect. Peers we found (by mDNS, say)
+// whose connection has since ended are dialed too: mDNS reports a peer
+// again only about once a minute, and one of them may hold what the
+// stalled exchange waits for.
 func (n *Node) Redial(ctx context.Context) {
 	if n.Host == nil {
 		return
 	}
-	var wg sync.WaitGroup
+	peers := map[peer.ID]bool{}
 	for _, p := range n.Host.Network().Peers() {
+		peers[p] = true
+	}
+	for _, p := range n.sources.sought() {
+		peers[p] = true
+	}
+	// Past the swarm's dial backoff: a peer that failed a dial a moment
+	// ago (a link that flapped) is what this is meant to bring back.
+	ctx = network.WithForceDirectDial(ctx, "redial a stalled exchange")
+	var wg sync.WaitGroup
+	for p := range peers {
 		info := n.Host.Peerstore().PeerInfo(p)
+		if len(info.Addrs) == 0 {
+			continue
+		}
 		_ = n.Host.Network().ClosePeer(p)
 		wg.Add(1)
 		go func() {

@@ -33,6 +33,20 @@ func (s *peerSources) set(p peer.ID, source string) {
 	}
 }
 
+// sought lists the peers we found (statically, by mDNS or the DHT), not
+// those that only dialed us.
+func (s *peerSources) sought() []peer.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []peer.ID
+	for p, src := range s.m {
+		if src != SourceInbound {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (s *peerSources) get(p peer.ID) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

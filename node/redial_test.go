@@ -1,0 +1,41 @@
+package node
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// A peer found by mDNS whose connection ended (the peer closed it, or
+// the liveness watch did) is dialed again by Redial, not only the peers
+// still connected: mDNS would report it again only a minute later.
+func TestRedialReachesFoundPeersNoLongerConnected(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, b := loopbackNode(t, ctx), loopbackNode(t, ctx)
+	if err := a.Host.Connect(ctx, peer.AddrInfo{ID: b.Host.ID(), Addrs: b.Host.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	a.sources.set(b.Host.ID(), SourceMDNS)
+	// b refuses a while the connection ends, so nothing (a's DHT, say)
+	// reconnects them before Redial.
+	b.banned.add(a.Host.ID())
+	b.Host.Network().ClosePeer(a.Host.ID())
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Host.Network().Connectedness(b.Host.ID()) == network.Connected {
+		if time.Now().After(deadline) {
+			t.Fatal("a still connected to b 10s after b closed the connection")
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval, bounded by the deadline
+	}
+	b.banned.mu.Lock()
+	delete(b.banned.until, a.Host.ID())
+	b.banned.mu.Unlock()
+	a.Redial(ctx)
+	if a.Host.Network().Connectedness(b.Host.ID()) != network.Connected {
+		t.Fatal("Redial did not dial a peer found by mDNS whose connection had ended")
+	}
+}
