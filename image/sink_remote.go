@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -27,6 +28,14 @@ func (e *Export) WriteRemote(ctx context.Context, ref string, ro RemoteOptions) 
 	top, raw, err := e.pushTarget()
 	if err != nil {
 		return v1.Descriptor{}, err
+	}
+	// A registry stores a manifest put under a digest it does not have
+	// only if it fails to check (ggcr's registry does not), and then
+	// serves other bytes than the digest names; one that checks refuses
+	// it only after every blob went up. So refuse it here, before either.
+	if d, ok := r.(name.Digest); ok && d.DigestStr() != top.Digest.String() {
+		return v1.Descriptor{}, fmt.Errorf("%s names digest %s, but what goes up is %s: write a tag, or @%s",
+			ref, d.DigestStr(), top.Digest, top.Digest)
 	}
 	mu := &sync.Mutex{}
 	if isManifest(top.MediaType) {
