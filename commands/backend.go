@@ -31,7 +31,9 @@ type pushRequest struct {
 	// the process running the push fetches itself.
 	Remote   string `json:"remote,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
-	Platform string `json:"platform,omitempty"`
+	// Timeout ends a fetch from Remote that the registry stalls this long.
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Platform string        `json:"platform,omitempty"`
 	// Format is native or nerdctl.
 	Format string `json:"format,omitempty"`
 }

@@ -60,7 +60,7 @@ Prints HOST/REPO@DIGEST, and nothing else, on stdout.
 			insecureFlag(),
 			&cli.StringFlag{Name: "platform", Usage: "push only the image for `OS/ARCH[/VARIANT]`"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial this peer `MULTIADDR` (ending in /p2p/ID) for blocks (repeatable)"},
-			&cli.DurationFlag{Name: "timeout", Value: defaultTimeout, Usage: "give up if the image cannot be found for this long"},
+			&cli.DurationFlag{Name: "timeout", Value: defaultTimeout, Usage: "give up if the image cannot be found, or the registry answers nothing, for this long"},
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error { boundMemory(); return runCopy(c) },
 	}

@@ -69,7 +69,7 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	var err error
 	switch {
 	case req.Remote != "":
-		ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent()}
+		ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent(), StallTimeout: req.Timeout}
 		imp, err = image.ImportRemote(ctx, b.dag(), req.Remote, opts, ro)
 	case req.Path != "":
 		imp, err = image.ImportPath(ctx, b.dag(), req.Path, opts)

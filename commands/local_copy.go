@@ -32,7 +32,7 @@ func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, e
 		return copyResult{}, err
 	}
 	defer p.close()
-	ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent()}
+	ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent(), StallTimeout: timeout}
 	d, err := p.export.WriteRemote(ctx, req.Ref, ro)
 	if err != nil {
 		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, err)

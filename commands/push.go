@@ -30,6 +30,7 @@ CID, and nothing else, on stdout.
 			insecureFlag(),
 			&cli.StringFlag{Name: "format", Value: "native", Usage: "native (imgp2p's layout DAG) or nerdctl (nerdctl's ipfs:// format: manifest digests change)"},
 			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
+			&cli.DurationFlag{Name: "timeout", Value: defaultTimeout, Usage: "with docker://SRC, give up if the registry answers nothing for this long"},
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
 			boundMemory()
@@ -37,7 +38,7 @@ CID, and nothing else, on stdout.
 				return argsError(c, "push takes one SRC (a layout directory, an archive, or - for stdin)")
 			}
 			src := c.Args().First()
-			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure"), Format: c.String("format")}
+			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"), Format: c.String("format")}
 			if req.Format != "native" && req.Format != "nerdctl" {
 				return fmt.Errorf("unknown --format %q: want native or nerdctl", req.Format)
 			}

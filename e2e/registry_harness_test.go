@@ -50,6 +50,7 @@ func craneBinary() (string, error) {
 type craneRegistry struct {
 	bin  string
 	Host string // 127.0.0.1:PORT
+	proc *os.Process
 }
 
 var servingOn = regexp.MustCompile(`serving on port (\d+)`)
@@ -97,7 +98,7 @@ func startRegistry(t *testing.T) *craneRegistry {
 	})
 	select {
 	case p := <-port:
-		return &craneRegistry{bin: bin, Host: "127.0.0.1:" + p}
+		return &craneRegistry{bin: bin, Host: "127.0.0.1:" + p, proc: cmd.Process}
 	case <-drained:
 		t.Fatalf("crane registry serve exited before serving: %s", log.String())
 	case <-time.After(30 * time.Second):

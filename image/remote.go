@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -28,6 +29,9 @@ type RemoteOptions struct {
 	Transport http.RoundTripper
 	// UserAgent is sent with every request, if set.
 	UserAgent string
+	// StallTimeout ends a request the registry has kept waiting this long
+	// with nothing sent or received; zero waits for ever, as crane does.
+	StallTimeout time.Duration
 }
 
 // parse reads a registry reference such as HOST/REPO:TAG or
@@ -55,6 +59,12 @@ func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
 		t := remote.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
 		tr = t
+	}
+	if o.StallTimeout > 0 {
+		if tr == nil {
+			tr = remote.DefaultTransport
+		}
+		tr = &stallTransport{next: tr, limit: o.StallTimeout}
 	}
 	if tr != nil {
 		opts = append(opts, remote.WithTransport(tr))
