@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -88,6 +89,9 @@ func registryError(ref name.Reference, err error) error {
 				ref, ref.Context().RegistryStr(), err)
 		}
 	}
+	if untrustedCert(err) {
+		return fmt.Errorf("%s: the registry's TLS certificate does not verify: add the CA that signed it to the system's trusted certificates (or point SSL_CERT_FILE at it), or skip the check with --insecure: %w", ref, err)
+	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return fmt.Errorf("%s: the registry speaks plain HTTP; use --insecure: %w", ref, err)
 	}
@@ -96,4 +100,15 @@ func registryError(ref name.Reference, err error) error {
 		return fmt.Errorf("cannot reach registry %s (is it running, and is the address right?): %w", ref.Context().RegistryStr(), err)
 	}
 	return fmt.Errorf("%s: %w", ref, err)
+}
+
+// untrustedCert tells whether err is a TLS certificate that failed
+// verification: signed by a CA the system does not trust, for another
+// name, or expired.
+func untrustedCert(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
