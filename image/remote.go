@@ -46,7 +46,22 @@ func (o RemoteOptions) parse(ref string) (name.Reference, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid registry reference %q: %v (want HOST/REPO:TAG or HOST/REPO@sha256:DIGEST)", ref, err)
 	}
+	if hostOnly(ref) {
+		return nil, fmt.Errorf("%q names a registry but no repository (as written it means Docker Hub's library/%s): write %s/REPO:TAG", ref, ref, ref)
+	}
 	return r, nil
+}
+
+// hostOnly tells whether ref is HOST:PORT alone, such as 127.0.0.1:5000
+// or localhost:5000. Docker's grammar reads it as repository HOST, tag
+// PORT, on Docker Hub: a copy meant for a local registry would go to the
+// internet instead. No Docker Hub repository is named like a host.
+func hostOnly(ref string) bool {
+	host, port, ok := strings.Cut(ref, ":")
+	if !ok || strings.Contains(ref, "/") || port == "" || strings.Trim(port, "0123456789") != "" {
+		return false
+	}
+	return host == "localhost" || strings.Contains(host, ".")
 }
 
 func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
