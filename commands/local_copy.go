@@ -13,6 +13,14 @@ import (
 // the missing blocks fetched from peers ahead of the upload.
 func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, error) {
 	start := time.Now()
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent(), StallTimeout: timeout}
+	if err := ro.Check(req.Ref); err != nil {
+		return copyResult{}, fmt.Errorf("copy to %s: %w", req.Ref, err)
+	}
 	root, err := b.resolveRoot(ctx, req.Root)
 	if err != nil {
 		return copyResult{}, err
@@ -23,16 +31,11 @@ func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, e
 			return copyResult{}, err
 		}
 	}
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = defaultTimeout
-	}
 	p, err := b.plan(ctx, root, opts, pullRequest{Root: req.Root, Peers: req.Peers, Timeout: timeout, Offline: req.Offline})
 	if err != nil {
 		return copyResult{}, err
 	}
 	defer p.close()
-	ro := image.RemoteOptions{Insecure: req.Insecure, UserAgent: userAgent(), StallTimeout: timeout}
 	d, err := p.export.WriteRemote(ctx, req.Ref, ro)
 	if err != nil {
 		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, err)

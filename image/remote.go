@@ -64,6 +64,14 @@ func hostOnly(ref string) bool {
 	return host == "localhost" || strings.Contains(host, ".")
 }
 
+// Check tells whether ref is a registry reference WriteRemote and
+// ImportRemote take, without dialing anything: a command that first waits
+// for an image on peers says what is wrong with its destination at once.
+func (o RemoteOptions) Check(ref string) error {
+	_, err := o.parse(ref)
+	return err
+}
+
 func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
 	kc := o.Keychain
 	if kc == nil {
