@@ -84,15 +84,14 @@ func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
 		tr = t
 	}
+	if tr == nil {
+		tr = remote.DefaultTransport
+	}
 	if o.StallTimeout > 0 {
-		if tr == nil {
-			tr = remote.DefaultTransport
-		}
 		tr = &stallTransport{next: tr, limit: o.StallTimeout}
 	}
-	if tr != nil {
-		opts = append(opts, remote.WithTransport(tr))
-	}
+	tr = &httpsFirst{next: tr, hosts: map[string]*httpsOutcome{}}
+	opts = append(opts, remote.WithTransport(tr))
 	if o.UserAgent != "" {
 		opts = append(opts, remote.WithUserAgent(o.UserAgent))
 	}
