@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/imgp2p/imgp2p/image"
@@ -36,15 +37,32 @@ func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, e
 		return copyResult{}, err
 	}
 	defer p.close()
+	if p.node != nil {
+		// As for pull: blocks that stop coming from peers end the copy
+		// after --timeout, whether the upload is waiting for them or the
+		// registry had every blob and only the fetch is left. Bytes
+		// handed to the registry count as progress.
+		var stop func()
+		ro.Sent, ctx, stop = watchStalls(ctx, io.Discard, p.node, timeout, b.logf)
+		defer stop()
+	}
 	d, err := p.export.WriteRemote(ctx, req.Ref, ro)
 	if err != nil {
-		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, err)
+		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, stallCause(ctx, err))
 	}
 	if err := p.complete(ctx); err != nil {
-		return copyResult{}, fmt.Errorf("fetch %s: %w", root, err)
+		return copyResult{}, fmt.Errorf("fetch %s: %w", root, stallCause(ctx, err))
 	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
 		return copyResult{}, err
 	}
 	return copyResult{Digest: d.Digest.String(), Summary: p.summary(time.Since(start))}, nil
+}
+
+// stallCause is err, or the reason a stall watch gave for cancelling ctx.
+func stallCause(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return cause
+	}
+	return err
 }

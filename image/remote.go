@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -33,6 +34,9 @@ type RemoteOptions struct {
 	// StallTimeout ends a request the registry has kept waiting this long
 	// with nothing sent or received; zero waits for ever, as crane does.
 	StallTimeout time.Duration
+	// Sent, if set, is written every request-body byte the registry takes:
+	// a caller that ends an upload stalled on peers sees it moving.
+	Sent io.Writer
 }
 
 // parse reads a registry reference such as HOST/REPO:TAG or
@@ -89,6 +93,9 @@ func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
 	}
 	if o.StallTimeout > 0 {
 		tr = &stallTransport{next: tr, limit: o.StallTimeout}
+	}
+	if o.Sent != nil {
+		tr = &sentTransport{next: tr, w: o.Sent}
 	}
 	tr = &httpsFirst{next: tr, hosts: map[string]*httpsOutcome{}}
 	opts = append(opts, remote.WithTransport(tr))
