@@ -118,6 +118,9 @@ func registryError(ref name.Reference, err error) error {
 				ref, ref.Context().RegistryStr(), err)
 		}
 	}
+	if msg := err.Error(); strings.Contains(msg, "docker-credential-") && strings.Contains(msg, "executable file not found") {
+		return fmt.Errorf("%s: the docker config names a credential helper that is not installed: install it, or remove credsStore (or this registry's credHelpers entry) from the docker config: %w", ref, err)
+	}
 	if untrustedCert(err) {
 		return fmt.Errorf("%s: the registry's TLS certificate does not verify: add the CA that signed it to the system's trusted certificates (or point SSL_CERT_FILE at it), or skip the check with --insecure: %w", ref, err)
 	}
