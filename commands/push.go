@@ -17,7 +17,8 @@ func pushCommand() *cli.Command {
 		Description: `SRC is an OCI image layout directory, a docker-archive tar (docker save), an
 oci-archive tar, - for either tar on stdin, or docker://HOST/REPO:TAG (or @DIGEST)
 for an image or index in a registry, streamed straight into the repo and named by
-the reference as written; credentials come from the docker config (docker login).
+the reference as written; credentials come from the docker config (docker login),
+through a daemon from the daemon's user's.
 Every blob is checked against its digest; layers and manifests are stored as they
 are, so image digests and IDs do not change. The image is pinned. Prints the root
 CID, and nothing else, on stdout.
