@@ -103,24 +103,23 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 // nerdctl root names only through urls. Listed first, so that a process
 // killed in between leaves an image `ls` shows as unpinned, which gc then
 // forgets with its blocks, rather than pinned blocks nothing lists. On an
-// error an image listed before stays listed and pinned as it was: a push
-// again of what the repo holds never loses it.
+// error the list is put back as it was (an image listed before stays
+// listed and pinned, names taken from older images go back to them): a
+// failed push never loses what the repo held.
 func (b *localBackend) pinAndRecord(ctx context.Context, imp image.Imported, files []cid.Cid) error {
 	b.pinMu.Lock()
 	defer b.pinMu.Unlock()
-	_, listed, err := b.repo.Images.Get(ctx, imp.Root)
-	if err != nil {
-		return err
-	}
 	rec := store.ImageRecord{Root: imp.Root, Names: imp.Names, Platforms: imp.Platforms, Size: imp.Size, Added: time.Now().UTC()}
-	if err := b.repo.Images.Put(ctx, rec); err != nil {
+	undo, err := b.repo.Images.PutUndoable(ctx, rec)
+	if err != nil {
 		return err
 	}
 	for _, c := range append([]cid.Cid{imp.Root}, files...) {
 		if err := b.repo.Pins.PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
-			if !listed {
-				_ = b.repo.Images.Delete(ctx, imp.Root)
-			}
+			// The names this push took from older images go back to
+			// them, and the image's own record is as it was (or gone).
+			// Often ctx itself ended the pin (Ctrl-C): undo regardless.
+			_ = undo(context.WithoutCancel(ctx))
 			return fmt.Errorf("pin %s: %w", c, err)
 		}
 	}

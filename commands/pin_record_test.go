@@ -121,3 +121,66 @@ func TestAFailedPinLosesNothing(t *testing.T) {
 		t.Fatal("a failed push again of a pinned image unpinned it")
 	}
 }
+
+// A failed push of a new image under a name an older image holds (a
+// rebuilt app:v1 whose pin is refused, or cut short by Ctrl-C) leaves the
+// name on the older image: listing the new one took it, and unlisting the
+// new one must give it back, or the name is lost from every image.
+func TestAFailedPinKeepsTheOlderImagesNames(t *testing.T) {
+	ctx := context.Background()
+	repo, old := repoWithImage(t)
+	b := &localBackend{repo: repo}
+	old.Names = []string{"app:v1", "app:stable"}
+	if err := b.pinAndRecord(ctx, old, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	img, err := random.Image(1<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := image.ImportLayout(ctx, repo.OfflineDAG(), dir, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt.Names = []string{"app:v1"}
+
+	pins := repo.Pins
+	repo.Pins = failingPinner{pins}
+	if err := b.pinAndRecord(ctx, rebuilt, nil); !errors.Is(err, errPinRefused) {
+		t.Fatalf("push of the rebuilt image: %v, want the pinner's error", err)
+	}
+	for _, name := range []string{"app:v1", "app:stable"} {
+		got, err := repo.Images.Resolve(ctx, name)
+		if err != nil || !got.Equals(old.Root) {
+			t.Errorf("after the failed push, %s resolves to %v (%v), want the older image %s", name, got, err, old.Root)
+		}
+	}
+
+	// The same again for an image already listed: its record, and the
+	// names it took, are put back as they were.
+	repo.Pins = pins
+	rebuilt.Names = []string{"app:v2"}
+	if err := b.pinAndRecord(ctx, rebuilt, nil); err != nil {
+		t.Fatal(err)
+	}
+	repo.Pins = failingPinner{pins}
+	rebuilt.Names = []string{"app:v1"}
+	if err := b.pinAndRecord(ctx, rebuilt, nil); !errors.Is(err, errPinRefused) {
+		t.Fatalf("push again of the rebuilt image: %v, want the pinner's error", err)
+	}
+	if got, err := repo.Images.Resolve(ctx, "app:v1"); err != nil || !got.Equals(old.Root) {
+		t.Errorf("after the failed push again, app:v1 resolves to %v (%v), want %s", got, err, old.Root)
+	}
+	if got, err := repo.Images.Resolve(ctx, "app:v2"); err != nil || !got.Equals(rebuilt.Root) {
+		t.Errorf("after the failed push again, app:v2 resolves to %v (%v), want %s", got, err, rebuilt.Root)
+	}
+}

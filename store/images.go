@@ -51,38 +51,99 @@ func cidKeyName(c cid.Cid) string {
 // loaded last: pushing a rebuilt app:v1 makes app:v1 name the new image,
 // and the old one stays, pinned as it was, under its CID.
 func (im *Images) Put(ctx context.Context, rec ImageRecord) error {
+	_, err := im.PutUndoable(ctx, rec)
+	return err
+}
+
+// PutUndoable is Put, and returns undo, which puts back what Put changed:
+// the record rec replaced (or none), and the names rec took from other
+// records, unless an image recorded since holds them. A push that lists
+// its image before pinning it and then fails to pin leaves the repo's
+// names as they were, not with a name taken from an older image and
+// given to none.
+func (im *Images) PutUndoable(ctx context.Context, rec ImageRecord) (undo func(context.Context) error, err error) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	others, err := im.List(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := batch(ctx, im.ds)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	taken := map[string]bool{}
 	for _, n := range rec.Names {
 		taken[n] = true
 	}
+	var prev *ImageRecord
+	tookFrom := map[string][]string{} // key name of a record: the names taken from it
 	for _, o := range others {
 		if cidKeyName(o.Root) == cidKeyName(rec.Root) {
+			prev = &o
 			continue
 		}
 		kept := slices.DeleteFunc(slices.Clone(o.Names), func(n string) bool { return taken[n] })
 		if len(kept) == len(o.Names) {
 			continue
 		}
+		tookFrom[cidKeyName(o.Root)] = slices.DeleteFunc(slices.Clone(o.Names), func(n string) bool { return !taken[n] })
 		o.Names = kept
+		if err := putRecord(ctx, b, o); err != nil {
+			return nil, err
+		}
+	}
+	if err := putRecord(ctx, b, rec); err != nil {
+		return nil, err
+	}
+	if err := b.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("record image %s: %w", rec.Root, err)
+	}
+	return func(ctx context.Context) error { return im.undoPut(ctx, rec.Root, prev, tookFrom) }, nil
+}
+
+// undoPut puts back the record of root as prev (deletes it when nil) and
+// gives back the names tookFrom lists to their records, each if no image
+// but root holds it now.
+func (im *Images) undoPut(ctx context.Context, root cid.Cid, prev *ImageRecord, tookFrom map[string][]string) error {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	cur, err := im.List(ctx)
+	if err != nil {
+		return err
+	}
+	held := map[string]bool{}
+	for _, o := range cur {
+		if cidKeyName(o.Root) != cidKeyName(root) {
+			for _, n := range o.Names {
+				held[n] = true
+			}
+		}
+	}
+	b, err := batch(ctx, im.ds)
+	if err != nil {
+		return err
+	}
+	for _, o := range cur {
+		back := slices.DeleteFunc(slices.Clone(tookFrom[cidKeyName(o.Root)]), func(n string) bool { return held[n] })
+		if len(back) == 0 {
+			continue
+		}
+		o.Names = append(o.Names, back...)
 		if err := putRecord(ctx, b, o); err != nil {
 			return err
 		}
 	}
-	if err := putRecord(ctx, b, rec); err != nil {
+	if prev != nil {
+		err = putRecord(ctx, b, *prev)
+	} else {
+		err = b.Delete(ctx, imageKey(root))
+	}
+	if err != nil {
 		return err
 	}
 	if err := b.Commit(ctx); err != nil {
-		return fmt.Errorf("record image %s: %w", rec.Root, err)
+		return fmt.Errorf("restore image records: %w", err)
 	}
 	return nil
 }
