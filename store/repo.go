@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -88,6 +89,15 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("create repo %s: %w", abs, err)
+	}
+	// With no lock file yet no daemon runs on the repo, so another
+	// user's directory is refused before the lock file is made: root's
+	// 0600 lock file in a directory its owner made (mkdir, swarm.key)
+	// would stop the repo opening for the owner.
+	if _, err := os.Lstat(filepath.Join(abs, lockFile)); errors.Is(err, fs.ErrNotExist) {
+		if err := checkOwner(abs); err != nil {
+			return nil, err
+		}
 	}
 	lock, err := acquireLock(abs)
 	if err != nil {
