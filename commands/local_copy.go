@@ -43,7 +43,7 @@ func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, e
 		// registry had every blob and only the fetch is left. Bytes
 		// handed to the registry count as progress.
 		var stop func()
-		ro.Sent, ctx, stop = watchStalls(ctx, io.Discard, p.node, timeout, b.logf)
+		ro.Sent, ctx, stop = watchStalls(ctx, io.Discard, p.node, timeout, logfFrom(ctx, b.logf))
 		defer stop()
 	}
 	d, err := p.export.WriteRemote(ctx, req.Ref, ro)

@@ -13,11 +13,37 @@ import (
 // pull does; before, it waited for ever, in the upload or, when the
 // registry had every blob, in the fetch that follows it.
 func TestRegistryCopyEndsWhenPeerStalls(t *testing.T) {
+	b := newRepo(t)
+	res := copyFromStallingPeer(t, b)
+	if !strings.Contains(string(res.stderr), "stalled") {
+		t.Errorf("want the copy reported as stalled: %v", res)
+	}
+}
+
+// TestRegistryCopyStallLinesReachTheClient: through a daemon, the lines a
+// stalled copy prints (reconnecting to its peers) reach the user's
+// stderr, as a pull's do, not the daemon's log.
+func TestRegistryCopyStallLinesReachTheClient(t *testing.T) {
+	b := newRepo(t)
+	bd := b.startDaemon("--mdns=false")
+	res := copyFromStallingPeer(t, b)
+	const line = "reconnecting to peers"
+	if !strings.Contains(string(res.stderr), line) {
+		t.Errorf("the copy's stderr lacks %q: %v", line, res)
+	}
+	if log := string(readFile(t, bd.log)); strings.Contains(log, line) {
+		t.Errorf("the daemon's log has the copy's lines:\n%s", log)
+	}
+}
+
+// copyFromStallingPeer copies through b an image whose blocks come from
+// a peer stopped midway, and returns the copy's failed result.
+func copyFromStallingPeer(t *testing.T, b *repo) result {
+	t.Helper()
 	reg := startRegistry(t)
 	a := newRepo(t)
 	cid := a.push(randomLayout(t, 96, 23))
 	d := a.startDaemon()
-	b := newRepo(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
@@ -52,7 +78,5 @@ func TestRegistryCopyEndsWhenPeerStalls(t *testing.T) {
 	if took := time.Since(stopped); took > time.Minute {
 		t.Errorf("copy --timeout 3s ended %s after the peer stopped", took)
 	}
-	if !strings.Contains(string(res.stderr), "stalled") {
-		t.Errorf("want the copy reported as stalled: %v", res)
-	}
+	return res
 }
