@@ -47,3 +47,32 @@ func TestAnotherUsersNewRepoGetsNoFileOfOurs(t *testing.T) {
 		return nil
 	})
 }
+
+// A repo made in a directory created for it beforehand (mkdir -p at the
+// usual umask, as for a swarm.key) is owner-only once it is a repo, as
+// one Open creates is: SECURITY.md's API socket is "mode 0600 in a 0700
+// directory".
+func TestANewRepoInAPreparedDirectoryIsOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "swarm.key"), []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("the repo directory is mode %v, want 0700", perm)
+	}
+}

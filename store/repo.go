@@ -109,6 +109,15 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 		lock.release()
 		return nil, err
 	}
+	// A repo is made owner-only, also in a directory made for it
+	// beforehand (mkdir -p, then a swarm.key put in it, at the umask's
+	// 0755): the API socket, the identity and the blocks rely on it.
+	if _, err := os.Lstat(filepath.Join(abs, identityFile)); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Chmod(abs, 0o700); err != nil {
+			lock.release()
+			return nil, fmt.Errorf("create repo %s: %w", abs, err)
+		}
+	}
 	r := &Repo{Path: abs, lock: lock}
 	if err := r.open(ctx); err != nil {
 		r.Close()
