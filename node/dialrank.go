@@ -40,15 +40,19 @@ func preferTCP(addrs []ma.Multiaddr) []network.AddrDelay {
 	return ranked
 }
 
-// isTCP says whether a is a plain libp2p TCP address (WebSocket runs over
-// TCP too, but is not what the ranking is for).
+// isTCP says whether a is a plain, direct libp2p TCP address (WebSocket
+// runs over TCP too, as may a relayed address, but neither is what the
+// ranking is for).
 func isTCP(a ma.Multiaddr) bool {
 	tcp := false
 	for _, c := range a {
 		switch c.Protocol().Code {
 		case ma.P_TCP:
 			tcp = true
-		case ma.P_WS, ma.P_WSS, ma.P_QUIC_V1, ma.P_UDP:
+		case ma.P_WS, ma.P_WSS, ma.P_QUIC_V1, ma.P_UDP, ma.P_CIRCUIT:
+			// A relay reached over TCP is no direct TCP address: put
+			// first, it would go ahead of a peer's direct QUIC address,
+			// where libp2p's ranking dials relays last.
 			return false
 		}
 	}

@@ -58,3 +58,18 @@ func TestRankingWithoutTCPKeepsTheDefault(t *testing.T) {
 		t.Fatalf("ranked %v, want TCP at once and QUIC after %v", ranked, quicAfterTCP)
 	}
 }
+
+// A peer whose only direct address is QUIC, reachable too through a relay
+// it reaches over TCP, is dialed directly first, as libp2p's own ranking
+// does: the relayed address is not a TCP address to put first.
+func TestRelayOverTCPIsNotDialedBeforeDirectQUIC(t *testing.T) {
+	quic := ma.StringCast("/ip4/1.2.3.4/udp/4001/quic-v1")
+	relay := ma.StringCast("/ip4/5.6.7.8/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN/p2p-circuit")
+	delay := map[string]time.Duration{}
+	for _, d := range preferTCP([]ma.Multiaddr{relay, quic}) {
+		delay[d.Addr.String()] = d.Delay
+	}
+	if delay[relay.String()] <= delay[quic.String()] {
+		t.Errorf("relay dialed after %v, direct QUIC after %v: want the direct address first", delay[relay.String()], delay[quic.String()])
+	}
+}
