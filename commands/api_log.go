@@ -52,14 +52,16 @@ type lineSender struct {
 func (s *lineSender) logf(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ended {
+	line := fmt.Sprintf(format, args...)
+	// An empty Log would read as the end of the response.
+	if s.ended || line == "" {
 		return
 	}
 	if !s.sent && s.begin != nil {
 		s.begin()
 	}
 	s.sent = true
-	s.enc.Encode(apiMessage{Log: fmt.Sprintf(format, args...)})
+	s.enc.Encode(apiMessage{Log: line})
 	if s.flush != nil {
 		s.flush()
 	}

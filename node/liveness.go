@@ -46,6 +46,9 @@ type liveness struct {
 	// probe reports whether p answered within the probe timeout; a ping,
 	// except in tests.
 	probe func(ctx context.Context, p peer.ID) bool
+	// connected reports whether p is still connected; nil (in tests)
+	// takes every peer as connected.
+	connected func(p peer.ID) bool
 
 	// heard holds, for each peer that owes blocks, when it last sent a
 	// byte (or began to owe, if later): unix nanoseconds in an
@@ -67,6 +70,7 @@ func newLiveness(ctx context.Context, logf func(string, ...any)) *liveness {
 func (l *liveness) start(h host.Host) {
 	l.h = h
 	l.probe = l.ping
+	l.connected = func(p peer.ID) bool { return h.Network().Connectedness(p) == network.Connected }
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -139,7 +143,6 @@ func (l *liveness) gone(p peer.ID) {
 // being pinged already.
 func (l *liveness) due(now time.Time) []peer.ID {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []peer.ID
 	for p := range l.owed {
 		if l.probing[p] || !l.silentSince(p, now.Add(-l.quiet)) {
@@ -148,7 +151,26 @@ func (l *liveness) due(now time.Time) []peer.ID {
 		l.probing[p] = true
 		out = append(out, p)
 	}
-	return out
+	l.mu.Unlock()
+	if l.connected == nil {
+		return out
+	}
+	// A want sent just as a peer disconnected lands after PeerDisconnected
+	// cleared the peer: it owes nothing, and pinging it would only log it
+	// as silent and redial it. (Asked outside mu: the swarm's own locks
+	// come first.)
+	live := out[:0]
+	for _, p := range out {
+		if l.connected(p) {
+			live = append(live, p)
+			continue
+		}
+		l.gone(p)
+		l.mu.Lock()
+		delete(l.probing, p)
+		l.mu.Unlock()
+	}
+	return live
 }
 
 // silentSince reports whether p owes blocks and sent nothing after t.

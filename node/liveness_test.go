@@ -53,3 +53,21 @@ func TestLivenessDue(t *testing.T) {
 		t.Errorf("due after disconnecting: %v", got)
 	}
 }
+
+// A peer that disconnected owes nothing, even if a want reached it after
+// bitswap said it was gone: it is forgotten, not pinged.
+func TestLivenessForgetsPeersNoLongerConnected(t *testing.T) {
+	l := newLiveness(context.Background(), nil)
+	l.quiet = time.Minute
+	ghost, here := peer.ID("ghost"), peer.ID("here")
+	l.connected = func(p peer.ID) bool { return p != ghost }
+	l.owe(ghost, "a")
+	l.owe(here, "b")
+	later := time.Now().Add(2 * time.Minute)
+	if got := l.due(later); len(got) != 1 || got[0] != here {
+		t.Fatalf("due: %v, want only [%s]", got, here)
+	}
+	if _, ok := l.owed[ghost]; ok || l.probing[ghost] {
+		t.Fatalf("a disconnected peer is still watched (owed %v, probing %v)", l.owed[ghost], l.probing[ghost])
+	}
+}

@@ -119,7 +119,8 @@ func (n *Node) Connect(ctx context.Context, addrs []string) error {
 	return fmt.Errorf("could not reach any of %v: %w", addrs, errors.Join(errs...))
 }
 
-// Redial drops every connection and dials the same peers again. It is
+// Redial drops every connection to a peer it can dial back (one with a
+// known address) and dials the same peers again. It is
 // the cure for a bitswap exchange that has stopped moving: both sides
 // forget their per-peer want state on disconnect (a want one side thinks
 // is pending and the other has dropped is never sent again otherwise), and
