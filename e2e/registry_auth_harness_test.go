@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -77,46 +75,8 @@ auth:
 		t.Fatal(err)
 	}
 	argv := inNetns(bin, "serve", cfg)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	port := make(chan string, 1)
-	drained := make(chan struct{})
-	var log bytes.Buffer
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listeningOn.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case port <- m[1]:
-				default:
-				}
-			}
-			if log.Len() < 64<<10 {
-				log.WriteString(sc.Text() + "\n")
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-drained
-		cmd.Wait()
-	})
-	select {
-	case p := <-port:
-		return &distribution{Host: "127.0.0.1:" + p, CA: filepath.Join(dir, "ca.pem")}
-	case <-drained:
-		t.Fatalf("docker-registry exited before listening: %s", log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("docker-registry not listening after 30s")
-	}
-	return nil
+	port, _ := startForPort(t, "docker-registry", argv, listeningOn)
+	return &distribution{Host: "127.0.0.1:" + port, CA: filepath.Join(dir, "ca.pem")}
 }
 
 // testCerts makes a CA and, signed by it, a certificate for 127.0.0.1;

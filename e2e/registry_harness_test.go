@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -64,47 +62,8 @@ func startRegistry(t *testing.T) *craneRegistry {
 	need(t, "crane", err)
 	need(t, "network namespace", netnsErr)
 	argv := inNetns(bin, "registry", "serve", "--address", "127.0.0.1:0")
-	cmd := exec.Command(argv[0], argv[1:]...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The reader lives as long as crane: it ends at EOF once crane exits.
-	port := make(chan string, 1)
-	drained := make(chan struct{})
-	var log bytes.Buffer
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := servingOn.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case port <- m[1]:
-				default:
-				}
-			}
-			if log.Len() < 64<<10 {
-				log.WriteString(sc.Text() + "\n")
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-drained
-		cmd.Wait()
-	})
-	select {
-	case p := <-port:
-		return &craneRegistry{bin: bin, Host: "127.0.0.1:" + p, proc: cmd.Process}
-	case <-drained:
-		t.Fatalf("crane registry serve exited before serving: %s", log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("crane registry serve not serving after 30s")
-	}
-	return nil
+	port, cmd := startForPort(t, "crane registry serve", argv, servingOn)
+	return &craneRegistry{bin: bin, Host: "127.0.0.1:" + port, proc: cmd.Process}
 }
 
 // crane runs `crane args...` inside the namespace and fails the test
