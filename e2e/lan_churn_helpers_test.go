@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Helpers for LAN tests where peers come and go: shaped links, cables
@@ -60,4 +62,26 @@ func linkCounter(t testing.TB, h *lanHost, name string) int64 {
 		t.Fatalf("%s of %s: %v", name, h.ns, err)
 	}
 	return n
+}
+
+// waitPulled waits up to a minute for pull (started with -o got) to end
+// after since, when what happened, and checks it wrote want's bytes; it
+// returns how long after since the pull ended. dp is the puller's daemon,
+// whose log a failure shows.
+func waitPulled(t *testing.T, pull *bgProc, since time.Time, what string, dp *daemon, want, got string) time.Duration {
+	t.Helper()
+	select {
+	case <-pull.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("pull not done a minute after %s; puller's daemon log:\n%s", what, readFile(t, dp.log))
+	}
+	took := time.Since(since)
+	t.Logf("pull done %v after %s: %s", took.Round(100*time.Millisecond), what, pull.logText())
+	if pull.err != nil {
+		t.Fatalf("pull failed (%v): %s", pull.err, pull.logText())
+	}
+	if !bytes.Equal(readFile(t, want), readFile(t, got)) {
+		t.Errorf("the pulled image differs from the seeder's")
+	}
+	return took
 }

@@ -44,19 +44,7 @@ func TestLANUnpluggedSeederReleasesItsWants(t *testing.T) {
 	cut := time.Now()
 	dh := hh.daemon(holder)
 
-	select {
-	case <-pull.exited:
-	case <-time.After(time.Minute):
-		t.Fatalf("pull not done a minute after the seeder left; puller's daemon log:\n%s", readFile(t, dp.log))
-	}
-	took := time.Since(cut)
-	t.Logf("pull done %v after the seeder's cable was pulled: %s", took.Round(100*time.Millisecond), pull.logText())
-	if pull.err != nil {
-		t.Fatalf("pull failed (%v): %s", pull.err, pull.logText())
-	}
-	if !bytes.Equal(readFile(t, want), readFile(t, got)) {
-		t.Errorf("the pulled image differs from the seeder's")
-	}
+	took := waitPulled(t, pull, cut, "the seeder's cable was pulled", dp, want, got)
 	if !bytes.Contains([]byte(pull.logText()), []byte(dh.ID[len(dh.ID)-8:])) {
 		t.Errorf("no bytes from the holder (%s) in the summary: %s", dh.ID, pull.logText())
 	}
@@ -101,19 +89,7 @@ func TestLANSeederBackAfterOutage(t *testing.T) {
 	back := time.Now()
 	t.Logf("seeder dropped %v after its cable was pulled", back.Sub(cut).Round(100*time.Millisecond))
 
-	select {
-	case <-pull.exited:
-	case <-time.After(time.Minute):
-		t.Fatalf("pull not done a minute after the seeder came back; puller's daemon log:\n%s", readFile(t, dp.log))
-	}
-	took := time.Since(back)
-	t.Logf("pull done %v after the seeder came back: %s", took.Round(100*time.Millisecond), pull.logText())
-	if pull.err != nil {
-		t.Fatalf("pull failed (%v): %s", pull.err, pull.logText())
-	}
-	if !bytes.Equal(readFile(t, want), readFile(t, got)) {
-		t.Errorf("the pulled image differs from the seeder's")
-	}
+	took := waitPulled(t, pull, back, "the seeder came back", dp, want, got)
 	if s := parseSummary(t, result{stderr: []byte(pull.logText())}); s.fetchedBlocks > 41 {
 		t.Errorf("fetched %d blocks, more than the image's 41: %s", s.fetchedBlocks, s.line)
 	}
