@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/imgp2p/imgp2p/node"
 )
 
@@ -31,10 +33,17 @@ func (s *stallWatch) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// stallNode is what watchStalls needs of the node fetching the blocks.
+type stallNode interface {
+	Stats() node.Stats
+	ConnectedPeers() []peer.ID
+	Redial(ctx context.Context)
+}
+
 // watchStalls returns a writer to write the pull through and a context
 // that is cancelled, with an error saying why, once the pull stalls for
 // limit. stop ends the watch.
-func watchStalls(ctx context.Context, w io.Writer, n *node.Node, limit time.Duration, logf func(string, ...any)) (io.Writer, context.Context, func()) {
+func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Duration, logf func(string, ...any)) (io.Writer, context.Context, func()) {
 	s := &stallWatch{w: w}
 	ctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
@@ -64,7 +73,12 @@ func watchStalls(ctx context.Context, w io.Writer, n *node.Node, limit time.Dura
 				}
 				if idle >= nextRedial {
 					logf("no data for %s: reconnecting to peers", idle.Round(time.Second))
-					n.Redial(ctx)
+					// Bounded by the time left: dialing a peer that
+					// accepts and then hangs waits out libp2p's 5 s
+					// handshake limit, which ran --timeout 3s to 8 s.
+					rctx, rcancel := context.WithTimeout(ctx, limit-idle)
+					n.Redial(rctx)
+					rcancel()
 					nextRedial += redialEvery
 				}
 			}
