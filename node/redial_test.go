@@ -34,8 +34,13 @@ func TestRedialReachesFoundPeersNoLongerConnected(t *testing.T) {
 	b.banned.mu.Lock()
 	delete(b.banned.until, a.Host.ID())
 	b.banned.mu.Unlock()
-	a.Redial(ctx)
-	if a.Host.Network().Connectedness(b.Host.ID()) != network.Connected {
-		t.Fatal("Redial did not dial a peer found by mDNS whose connection had ended")
+	// A dial a's DHT began while b refused it may still be failing: a
+	// Redial that joins it fails with it, so a few are allowed. The old
+	// Redial never dialed b at all, however often it ran.
+	for try := 0; a.Host.Network().Connectedness(b.Host.ID()) != network.Connected; try++ {
+		if try == 3 {
+			t.Fatal("Redial did not dial a peer found by mDNS whose connection had ended")
+		}
+		a.Redial(ctx)
 	}
 }
