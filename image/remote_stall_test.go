@@ -127,23 +127,11 @@ func TestRemoteStallEndsRequests(t *testing.T) {
 		})
 		hang = hangUntilDone(t)
 		ctx := context.Background()
-		dag := mdtest.Mock()
-		imp, err := ImportLayout(ctx, dag, dir, ImportOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		root, err := Open(ctx, dag, imp.Root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exp, err := root.Plan(ctx, ExportOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		exp := pushAndPlan(ctx, t, dir)
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err = exp.WriteRemote(ctx, host+"/copy:v1", RemoteOptions{StallTimeout: stallLimit})
+		_, err := exp.WriteRemote(ctx, host+"/copy:v1", RemoteOptions{StallTimeout: stallLimit})
 		checkStalled(t, err, time.Since(start))
 	})
 }

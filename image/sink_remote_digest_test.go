@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
 )
 
 // A copy to HOST/REPO@DIGEST must put what DIGEST names or nothing: ggcr's
@@ -16,21 +15,9 @@ func TestWriteRemoteToWrongDigestPutsNothing(t *testing.T) {
 	ctx := context.Background()
 	host := newRegistry(t, nil)
 	dir := writeLayout(t)
-	dag := mdtest.Mock()
-	imp, err := ImportLayout(ctx, dag, dir, ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := Open(ctx, dag, imp.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp, err := root.Plan(ctx, ExportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := pushAndPlan(ctx, t, dir)
 	wrong := host + "/copy@sha256:" + strings.Repeat("0", 63) + "1"
-	_, err = exp.WriteRemote(ctx, wrong, RemoteOptions{})
+	_, err := exp.WriteRemote(ctx, wrong, RemoteOptions{})
 	if err == nil || !strings.Contains(err.Error(), "write a tag") {
 		t.Fatalf("WriteRemote to %s: %v; want an error saying to write a tag", wrong, err)
 	}
