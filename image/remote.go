@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,7 +28,9 @@ type RemoteOptions struct {
 	// Keychain finds credentials; nil means authn.DefaultKeychain, which
 	// reads the docker config (~/.docker/config.json and its helpers).
 	Keychain authn.Keychain
-	// Transport carries the requests; nil means remote.DefaultTransport.
+	// Transport carries the requests; nil means remote.DefaultTransport
+	// with the TLS files of the registry's certs.d directory, as docker,
+	// podman and skopeo read them (see remote_certsd.go).
 	Transport http.RoundTripper
 	// UserAgent is sent with every request, if set.
 	UserAgent string
@@ -71,25 +74,26 @@ func hostOnly(ref string) bool {
 // Check tells whether ref is a registry reference WriteRemote and
 // ImportRemote take, without dialing anything: a command that first waits
 // for an image on peers says what is wrong with its destination at once.
+// A certs.d directory that cannot be used is reported here too.
 func (o RemoteOptions) Check(ref string) error {
-	_, err := o.parse(ref)
+	r, err := o.parse(ref)
+	if err != nil {
+		return err
+	}
+	_, err = o.transport(r.Context().Registry)
 	return err
 }
 
-func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
+// remote is the ggcr options for talking to reg.
+func (o RemoteOptions) remote(ctx context.Context, reg name.Registry) ([]remote.Option, error) {
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
-	tr := o.Transport
-	if tr == nil && o.Insecure {
-		t := remote.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		tr = t
-	}
-	if tr == nil {
-		tr = remote.DefaultTransport
+	tr, err := o.transport(reg)
+	if err != nil {
+		return nil, err
 	}
 	if o.StallTimeout > 0 {
 		tr = &stallTransport{next: tr, limit: o.StallTimeout}
@@ -102,7 +106,35 @@ func (o RemoteOptions) remote(ctx context.Context) []remote.Option {
 	if o.UserAgent != "" {
 		opts = append(opts, remote.WithUserAgent(o.UserAgent))
 	}
-	return opts
+	return opts, nil
+}
+
+// transport carries requests for reg: o.Transport if set, else ggcr's
+// default with reg's certs.d TLS files and --insecure applied. The one
+// configuration serves every host the session reaches, the registry's
+// token server and blob redirects too, as in docker and containers/image.
+func (o RemoteOptions) transport(reg name.Registry) (http.RoundTripper, error) {
+	if o.Transport != nil {
+		return o.Transport, nil
+	}
+	cfg, err := registryTLS(reg)
+	if err != nil {
+		return nil, err
+	}
+	if o.Insecure {
+		// Client certificates still go out: a registry may want one
+		// whatever its own certificate is.
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		cfg.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
+	}
+	if cfg == nil {
+		return remote.DefaultTransport, nil
+	}
+	t := remote.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	return t, nil
 }
 
 // registryError says what to do next about the registry errors users meet
@@ -122,7 +154,13 @@ func registryError(ref name.Reference, err error) error {
 		return fmt.Errorf("%s: the docker config names a credential helper that is not installed: install it, or remove credsStore (or this registry's credHelpers entry) from the docker config: %w", ref, err)
 	}
 	if untrustedCert(err) {
-		return fmt.Errorf("%s: the registry's TLS certificate does not verify: add the CA that signed it to the system's trusted certificates (or point SSL_CERT_FILE at it), or skip the check with --insecure: %w", ref, err)
+		dir, _ := certsDir(ref.Context().Registry)
+		return fmt.Errorf("%s: the registry's TLS certificate does not verify: put the CA that signed it in %s as a *.crt file (docker, podman and skopeo read it there too), or add it to the system's trusted certificates (or point SSL_CERT_FILE at it), or skip the check with --insecure: %w",
+			ref, dir, err)
+	}
+	if clientCertRefused(err) {
+		dir, _ := certsDir(ref.Context().Registry)
+		return fmt.Errorf("%s: the registry wants a TLS client certificate it trusts: put one in %s as NAME.cert, with its key as NAME.key: %w", ref, dir, err)
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return fmt.Errorf("%s: the registry speaks plain HTTP; use --insecure: %w", ref, err)
@@ -144,3 +182,15 @@ func untrustedCert(err error) bool {
 	var invalid x509.CertificateInvalidError
 	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
+
+// clientCertRefused tells whether the registry ended the TLS session over
+// the client's certificate: none sent, or one it does not trust. Go has
+// no exported type for an alert the peer sent, only its text.
+func clientCertRefused(err error) bool {
+	return certAlert.MatchString(err.Error())
+}
+
+// certAlert matches the text of the alerts about a peer's certificate:
+// "bad certificate", "certificate required", "unknown certificate
+// authority" and the like.
+var certAlert = regexp.MustCompile(`remote error: tls: [a-z ]*certificate`)

@@ -30,7 +30,7 @@ func TestRemoteUntrustedCertSaysWhatToDo(t *testing.T) {
 	}
 	ctx := context.Background()
 	_, err = ImportRemote(ctx, mdtest.Mock(), ref, ImportOptions{}, RemoteOptions{})
-	for _, want := range []string{"certificate does not verify", "SSL_CERT_FILE", "--insecure"} {
+	for _, want := range []string{"certificate does not verify", "certs.d", "SSL_CERT_FILE", "--insecure"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("import from a registry with an untrusted certificate: %v; want %q in it", err, want)
 		}

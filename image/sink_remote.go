@@ -37,13 +37,17 @@ func (e *Export) WriteRemote(ctx context.Context, ref string, ro RemoteOptions) 
 		return v1.Descriptor{}, fmt.Errorf("%s names digest %s, but what goes up is %s: write a tag, or @%s",
 			ref, d.DigestStr(), top.Digest, top.Digest)
 	}
+	opts, err := ro.remote(ctx, r.Context().Registry)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
 	mu := &sync.Mutex{}
 	if isManifest(top.MediaType) {
 		img, err := e.root.lockedImage(ctx, top, mu)
 		if err != nil {
 			return v1.Descriptor{}, err
 		}
-		err = remote.Write(r, img, ro.remote(ctx)...)
+		err = remote.Write(r, img, opts...)
 		if err != nil {
 			return v1.Descriptor{}, registryError(r, err)
 		}
@@ -55,7 +59,7 @@ func (e *Export) WriteRemote(ctx context.Context, ref string, ro RemoteOptions) 
 		}
 	}
 	idx := &dagIndex{ctx: ctx, root: e.root, desc: top, raw: raw, mu: mu}
-	if err := remote.WriteIndex(r, idx, ro.remote(ctx)...); err != nil {
+	if err := remote.WriteIndex(r, idx, opts...); err != nil {
 		return v1.Descriptor{}, registryError(r, err)
 	}
 	return top, nil

@@ -23,7 +23,11 @@ func ImportRemote(ctx context.Context, dag ipld.DAGService, ref string, opts Imp
 	if err != nil {
 		return Imported{}, err
 	}
-	puller, err := remote.NewPuller(ro.remote(ctx)...)
+	ropts, err := ro.remote(ctx, r.Context().Registry)
+	if err != nil {
+		return Imported{}, err
+	}
+	puller, err := remote.NewPuller(ropts...)
 	if err != nil {
 		return Imported{}, err
 	}
