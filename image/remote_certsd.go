@@ -47,14 +47,15 @@ func certsDirName(reg name.Registry) string {
 // certsDir finds reg's TLS directory: the first certs.d that has one is
 // the only one read, as in containers/image, so a user's directory
 // overrides the system's rather than adding to it. One that cannot be
-// looked at for want of permission is passed over, as there. If none has
-// one, dir is where docker, podman and skopeo would all find it.
+// looked at (containers/image names lack of permission) is passed over.
+// If none has one, dir is where docker, podman and skopeo would all find
+// it.
 func certsDir(reg name.Registry) (dir string, found bool) {
 	dirs := certsDirs()
 	for _, d := range dirs {
-		dir := filepath.Join(d, certsDirName(reg))
-		if _, err := os.Stat(dir); err == nil {
-			return dir, true
+		candidate := filepath.Join(d, certsDirName(reg))
+		if _, err := os.Stat(candidate); err == nil {
+			return candidate, true
 		}
 	}
 	return filepath.Join(dirs[len(dirs)-1], certsDirName(reg)), false
