@@ -14,9 +14,9 @@ import (
 // blob serves a blob whole or, for a single byte range, the blocks that
 // cover that range and nothing more. Bytes stream as blocks arrive.
 func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root, ref string) *regError {
-	d, err := v1.NewHash(ref)
-	if err != nil {
-		return errorf(http.StatusBadRequest, codeDigestInvalid, fmt.Sprintf("%s: %v", ref, err))
+	d, rerr := parseDigest(ref, codeBlobUnknown)
+	if rerr != nil {
+		return rerr
 	}
 	ctx := r.Context()
 	size, err := root.BlobSize(ctx, d)

@@ -46,9 +46,9 @@ func (h *Handler) manifest(w http.ResponseWriter, r *http.Request, root *image.R
 
 func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string) ([]byte, *regError) {
 	if strings.Contains(ref, ":") {
-		d, err := v1.NewHash(ref)
-		if err != nil {
-			return nil, errorf(http.StatusBadRequest, codeDigestInvalid, fmt.Sprintf("%s: %v", ref, err))
+		d, rerr := parseDigest(ref, codeManifestUnknown)
+		if rerr != nil {
+			return nil, rerr
 		}
 		return h.manifestByDigest(r, root, d)
 	}
