@@ -168,7 +168,7 @@ func TestGatewayAPI(t *testing.T) {
 			t.Errorf("tags/list?n=0 = %v, want none", none.Tags)
 		}
 		resp, body := gw.do(t, http.MethodGet, repo+"/tags/list?n=-1", nil)
-		wantError(t, "tags/list?n=-1", resp, body, http.StatusBadRequest, "PAGINATION_NUMBER_INVALID")
+		wantError(t, "tags/list?n=-1", resp, body, http.StatusBadRequest, "UNSUPPORTED")
 	})
 
 	t.Run("errors", func(t *testing.T) {

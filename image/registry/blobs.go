@@ -31,7 +31,9 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 	start, end, partial, ok := parseRange(r.Header.Get("Range"), size)
 	if !ok {
 		hdr.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-		return errorf(http.StatusRequestedRangeNotSatisfiable, codeRangeInvalid, fmt.Sprintf("range %q is outside the blob's %d bytes", r.Header.Get("Range"), size))
+		// The spec lists no code for a range: SIZE_INVALID ("provided
+		// length did not match content length") is the nearest.
+		return errorf(http.StatusRequestedRangeNotSatisfiable, codeSizeInvalid, fmt.Sprintf("range %q is outside the blob's %d bytes", r.Header.Get("Range"), size))
 	}
 	hdr.Set("Content-Length", strconv.FormatInt(end-start, 10))
 	status := http.StatusOK

@@ -12,17 +12,19 @@ import (
 	"github.com/imgp2p/imgp2p/image"
 )
 
-// OCI distribution error codes the gateway answers with.
+// OCI distribution error codes the gateway answers with. The spec says a
+// 4xx JSON body's code MUST be one of its list, so docker/distribution's
+// RANGE_INVALID and PAGINATION_NUMBER_INVALID are not used.
 const (
-	codeNameUnknown             = "NAME_UNKNOWN"
-	codeNameInvalid             = "NAME_INVALID"
-	codeManifestUnknown         = "MANIFEST_UNKNOWN"
-	codeBlobUnknown             = "BLOB_UNKNOWN"
-	codeDigestInvalid           = "DIGEST_INVALID"
-	codeUnsupported             = "UNSUPPORTED"
-	codeRangeInvalid            = "RANGE_INVALID"
-	codePaginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
-	// Not in the OCI spec's list, but docker/distribution's for a 503.
+	codeNameUnknown     = "NAME_UNKNOWN"
+	codeNameInvalid     = "NAME_INVALID"
+	codeManifestUnknown = "MANIFEST_UNKNOWN"
+	codeBlobUnknown     = "BLOB_UNKNOWN"
+	codeDigestInvalid   = "DIGEST_INVALID"
+	codeSizeInvalid     = "SIZE_INVALID"
+	codeUnsupported     = "UNSUPPORTED"
+	// Not in the OCI spec's list, which covers 4xx answers only, but
+	// docker/distribution's for a 503.
 	codeUnavailable = "UNAVAILABLE"
 )
 

@@ -241,7 +241,7 @@ func (h *Handler) tags(w http.ResponseWriter, r *http.Request, root *image.Root)
 	if ns := q.Get("n"); ns != "" {
 		n, err := strconv.Atoi(ns)
 		if err != nil || n < 0 {
-			return errorf(http.StatusBadRequest, codePaginationNumberInvalid, "n must be a non-negative integer")
+			return errorf(http.StatusBadRequest, codeUnsupported, fmt.Sprintf("tags/list?n=%s: n must be a non-negative integer", ns))
 		}
 		if n < len(tags) {
 			tags = tags[:n]
