@@ -26,14 +26,19 @@ func (h *Handler) blob(w http.ResponseWriter, r *http.Request, root *image.Root,
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/octet-stream")
 	hdr.Set("Docker-Content-Digest", d.String())
-	hdr.Set("Etag", `"`+d.String()+`"`)
+	etag := etagOf(d.String())
+	hdr.Set("Etag", etag)
 	hdr.Set("Accept-Ranges", "bytes")
-	start, end, partial, ok := parseRange(r.Header.Get("Range"), size)
+	if notModified(w, r, etag) {
+		return nil
+	}
+	rng := rangeOf(r, etag)
+	start, end, partial, ok := parseRange(rng, size)
 	if !ok {
 		hdr.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
 		// The spec lists no code for a range: SIZE_INVALID ("provided
 		// length did not match content length") is the nearest.
-		return errorf(http.StatusRequestedRangeNotSatisfiable, codeSizeInvalid, fmt.Sprintf("range %q is outside the blob's %d bytes", r.Header.Get("Range"), size))
+		return errorf(http.StatusRequestedRangeNotSatisfiable, codeSizeInvalid, fmt.Sprintf("range %q is outside the blob's %d bytes", rng, size))
 	}
 	hdr.Set("Content-Length", strconv.FormatInt(end-start, 10))
 	status := http.StatusOK

@@ -34,10 +34,14 @@ func (h *Handler) manifest(w http.ResponseWriter, r *http.Request, root *image.R
 	if h.opts.Served != nil {
 		h.opts.Served(r.Context(), root)
 	}
+	digest := digestOf(raw)
 	w.Header().Set("Content-Type", string(mt))
+	w.Header().Set("Docker-Content-Digest", digest)
+	w.Header().Set("Etag", etagOf(digest))
+	if notModified(w, r, etagOf(digest)) {
+		return nil
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
-	w.Header().Set("Docker-Content-Digest", digestOf(raw))
-	w.Header().Set("Etag", `"`+digestOf(raw)+`"`)
 	if r.Method == http.MethodGet {
 		w.Write(raw)
 	}
