@@ -179,3 +179,26 @@ func TestGatewayDockerBuild(t *testing.T) {
 	runHello(t, tag)
 	gw.onlyGatewaySockets(t)
 }
+
+// TestGatewayDockerPullBesideArtifacts: a root holding one image and,
+// beside it in index.json with no platform, a cosign-style signature and
+// an SBOM (what `cosign save` and oras layouts hold). docker pulls latest
+// and gets the image.
+func TestGatewayDockerPullBesideArtifacts(t *testing.T) {
+	needDocker(t)
+	r := newRepo(t)
+	hello := helloLayout(t)
+	withArtifacts(t, hello)
+	d := digests(t, hello)
+	cid := r.push(hello)
+	gw := offlineGateway(t, r, onHost)
+	ref := gw.Ref(cid)
+	removeImageOnCleanup(t, d.Config.String())
+
+	docker(t, nil, "pull", ref)
+	if id := imageID(t, ref); id != d.Config.String() {
+		t.Errorf("docker pull %s gave image %s, want %s", ref, id, d.Config)
+	}
+	runHello(t, ref)
+	gw.onlyGatewaySockets(t)
+}

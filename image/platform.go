@@ -181,7 +181,7 @@ func configPlatform(ctx context.Context, read metaReader, d v1.Descriptor) (p *v
 	if err := checkDescriptor(m.Config); err != nil {
 		return nil, false, fmt.Errorf("manifest %s: config: %w", d.Digest, err)
 	}
-	if image = isContainerImage(m); !image || m.Config.Size > maxMetadataSize {
+	if image = IsContainerImage(m); !image || m.Config.Size > maxMetadataSize {
 		return nil, image, nil
 	}
 	raw, err = read(ctx, m.Config)
@@ -195,10 +195,10 @@ func configPlatform(ctx context.Context, read metaReader, d v1.Descriptor) (p *v
 	return cf.Platform(), true, nil
 }
 
-// isContainerImage tells an image a container engine can load from an
+// IsContainerImage tells an image a container engine can load from an
 // artifact stored as an image manifest (cosign's signatures use an image
 // config media type, so the layers must be checked too).
-func isContainerImage(m *v1.Manifest) bool {
+func IsContainerImage(m *v1.Manifest) bool {
 	if m.Config.MediaType != "" && !m.Config.MediaType.IsConfig() {
 		return false
 	}

@@ -51,7 +51,10 @@ func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string)
 		}
 		return h.manifestByDigest(r, root, d)
 	}
-	descs := taggedDescriptors(root, ref)
+	descs, err := entriesTagged(r.Context(), root, ref)
+	if err != nil {
+		return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "tag "+ref)
+	}
 	distinct := distinctDigests(descs)
 	switch {
 	case len(distinct) == 1:
@@ -61,9 +64,10 @@ func (h *Handler) resolveManifest(r *http.Request, root *image.Root, ref string)
 		}
 		return raw, nil
 	case ambiguous(distinct):
+		tags, _ := tagsOf(r.Context(), root) // for the message alone: on failure it lists none
 		return nil, errorf(http.StatusNotFound, codeManifestUnknown, fmt.Sprintf(
 			"%q names %d different images in ipfs/%s, some of them multi-platform; pull one by tag (%s) or by digest (%s)",
-			ref, len(distinct), root.CID, strings.Join(tagsOf(root), ", "), strings.Join(digestsOf(distinct), ", ")))
+			ref, len(distinct), root.CID, strings.Join(tags, ", "), strings.Join(digestsOf(distinct), ", ")))
 	case len(descs) > 1 && ref == "latest" && len(descs) == len(root.Index().Manifests):
 		// Several images, no single one named: the layout's own index is
 		// the image index a client picks its platform from.
@@ -87,8 +91,16 @@ func (h *Handler) manifestByDigest(r *http.Request, root *image.Root, d v1.Hash)
 	if !errors.Is(err, image.ErrBlobNotInImage) && !errors.Is(err, image.ErrTooLargeForMetadata) {
 		return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+d.String())
 	}
-	for _, tag := range tagsOf(root) {
-		if descs := taggedDescriptors(root, tag); len(descs) > 1 {
+	tags, err := tagsOf(r.Context(), root)
+	if err != nil {
+		return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+d.String())
+	}
+	for _, tag := range tags {
+		descs, err := entriesTagged(r.Context(), root, tag)
+		if err != nil {
+			return nil, h.fetchError(r.Context(), err, codeManifestUnknown, "manifest "+d.String())
+		}
+		if len(descs) > 1 {
 			if idx := synthesizedIndex(descs); digestOf(idx) == d.String() {
 				return idx, nil
 			}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,6 +20,12 @@ import (
 )
 
 // Tags: what each tag of a root names, and the tags/list endpoint.
+
+// entriesTagged returns what a tag names: its index.json entries, less
+// the artifacts beside an image among them (see withoutArtifacts).
+func entriesTagged(ctx context.Context, root *image.Root, tag string) ([]v1.Descriptor, error) {
+	return withoutArtifacts(ctx, root, taggedDescriptors(root, tag))
+}
 
 // taggedDescriptors returns the index.json entries a tag names: "latest"
 // names every entry unless an entry carries that tag itself; any other tag
@@ -46,8 +53,9 @@ func ambiguous(distinct []v1.Descriptor) bool {
 	return len(distinct) > 1 && slices.ContainsFunc(distinct, func(d v1.Descriptor) bool { return d.MediaType.IsIndex() })
 }
 
-func latestIsAmbiguous(root *image.Root) bool {
-	return ambiguous(distinctDigests(taggedDescriptors(root, "latest")))
+func latestIsAmbiguous(ctx context.Context, root *image.Root) (bool, error) {
+	descs, err := entriesTagged(ctx, root, "latest")
+	return ambiguous(distinctDigests(descs)), err
 }
 
 // distinctDigests drops entries repeating an earlier entry's digest: the
@@ -94,11 +102,15 @@ func refTag(d v1.Descriptor) string {
 	return tag
 }
 
-func tagsOf(root *image.Root) []string {
+func tagsOf(ctx context.Context, root *image.Root) ([]string, error) {
 	// "latest" always resolves, except to several images some of which
 	// are multi-platform (see resolveManifest): listed, it would be a tag
 	// no client can pull.
-	set := map[string]bool{"latest": !latestIsAmbiguous(root)}
+	latestAmbiguous, err := latestIsAmbiguous(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{"latest": !latestAmbiguous}
 	for _, d := range root.Index().Manifests {
 		if t := refTag(d); t != "" {
 			set[t] = true
@@ -111,7 +123,7 @@ func tagsOf(root *image.Root) []string {
 		}
 	}
 	sort.Strings(tags)
-	return tags
+	return tags, nil
 }
 
 // synthesizedIndex joins several entries that share a tag into one index.
@@ -123,7 +135,10 @@ func synthesizedIndex(descs []v1.Descriptor) []byte {
 
 // tags lists tags with the spec's n/last pagination.
 func (h *Handler) tags(w http.ResponseWriter, r *http.Request, root *image.Root) *regError {
-	tags := tagsOf(root)
+	tags, err := tagsOf(r.Context(), root)
+	if err != nil {
+		return h.fetchError(r.Context(), err, codeNameUnknown, "tags of ipfs/"+root.CID.String())
+	}
 	q := r.URL.Query()
 	if last := q.Get("last"); last != "" {
 		i := sort.SearchStrings(tags, last)
