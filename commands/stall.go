@@ -48,7 +48,8 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 	ctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
-		tick := time.NewTicker(min(time.Second, limit/4))
+		every := min(time.Second, limit/4)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		lastWritten, lastFetched, since := int64(-1), int64(-1), time.Now()
 		redialEvery := min(max(limit/4, 2*time.Second), 15*time.Second)
@@ -66,7 +67,14 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 					nextRedial = redialEvery
 					continue
 				}
-				idle := now.Sub(since)
+				// Whole ticks since the last block: since and now are both
+				// tick times, so the wall time between them is a multiple
+				// of the tick give or take the ticker's jitter. At
+				// --timeout's own tick that jitter decided, about half the
+				// time, that a hair was left: the pull then redialed with
+				// no time to dial back, dropping the peers it had, and
+				// ended a tick late saying "0 connected peer(s)".
+				idle := now.Sub(since).Round(every)
 				if idle >= limit {
 					cancel(fmt.Errorf("stalled: no block arrived from any of %d connected peer(s) for %s (--timeout)", len(n.ConnectedPeers()), limit))
 					return

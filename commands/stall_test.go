@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,5 +40,53 @@ func TestStallEndsOnTimeWhenTheRedialHangs(t *testing.T) {
 	}
 	if took := time.Since(start); took < limit {
 		t.Fatalf("ended after %v, before --timeout %v", took, limit)
+	}
+}
+
+// redialTimer fetches nothing and notes how much time each redial had.
+type redialTimer struct {
+	mu   sync.Mutex
+	left []time.Duration
+}
+
+func (*redialTimer) Stats() node.Stats         { return node.Stats{} }
+func (*redialTimer) ConnectedPeers() []peer.ID { return nil }
+func (r *redialTimer) Redial(ctx context.Context) {
+	deadline, _ := ctx.Deadline()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.left = append(r.left, time.Until(deadline))
+}
+
+// At --timeout's own tick a stalled transfer ends, whatever the ticker's
+// jitter: when it fell short, about half the time, the watch redialed with
+// no time left to dial back (dropping the peers the error then counted as
+// 0) and ended a tick late. With --timeout 5s it ticks every second and
+// may redial every 2 s: at 2 s and 4 s of silence, then it ends at 5 s.
+func TestStallEndsOnItsTickWithoutALastRedial(t *testing.T) {
+	t.Parallel()
+	const limit, tick = 5 * time.Second, time.Second
+	n := &redialTimer{}
+	start := time.Now()
+	_, ctx, stop := watchStalls(context.Background(), io.Discard, n, limit, func(string, ...any) {})
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(limit + 3*tick):
+		t.Fatalf("no stall %v after the watch started, with --timeout %v", limit+3*tick, limit)
+	}
+	// The first tick sees the transfer start; silence counts from there.
+	if took := time.Since(start); took > tick+limit+tick/2 {
+		t.Errorf("ended %v after the first tick, with --timeout %v", (took - tick).Round(time.Millisecond), limit)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.left) != 2 {
+		t.Errorf("%d redials, want 2 (after 2 s and 4 s of silence); time left to each: %v", len(n.left), n.left)
+	}
+	for _, left := range n.left {
+		if left < tick/2 {
+			t.Errorf("a redial started with %v left; time left to each: %v", left.Round(time.Millisecond), n.left)
+		}
 	}
 }
