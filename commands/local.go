@@ -158,10 +158,10 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
 			err = cause
 		}
-		return pullSummary{}, fmt.Errorf("pull %s: %w", root, err)
+		return pullSummary{}, fmt.Errorf("pull %s: %w", root, b.explainStall(ctx, p, err))
 	}
 	if err := p.complete(ctx); err != nil {
-		return pullSummary{}, fmt.Errorf("fetch %s: %w", root, err)
+		return pullSummary{}, fmt.Errorf("fetch %s: %w", root, b.explainStall(ctx, p, err))
 	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
 		return pullSummary{}, err

@@ -48,10 +48,10 @@ func (b *localBackend) Copy(ctx context.Context, req copyRequest) (copyResult, e
 	}
 	d, err := p.export.WriteRemote(ctx, req.Ref, ro)
 	if err != nil {
-		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, stallCause(ctx, err))
+		return copyResult{}, fmt.Errorf("copy %s to %s: %w", root, req.Ref, b.explainStall(ctx, p, stallCause(ctx, err)))
 	}
 	if err := p.complete(ctx); err != nil {
-		return copyResult{}, fmt.Errorf("fetch %s: %w", root, stallCause(ctx, err))
+		return copyResult{}, fmt.Errorf("fetch %s: %w", root, b.explainStall(ctx, p, stallCause(ctx, err)))
 	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
 		return copyResult{}, err

@@ -23,6 +23,9 @@ type pullPlan struct {
 	before node.Stats
 	// fetch brings the plan's blocks from peers; nil when all are local.
 	fetch *node.Fetch
+	// blobs are the file CIDs of export.Blobs(), in that order, when
+	// fetch is set: what a stalled pull names as missing.
+	blobs []cid.Cid
 	// announces: node is a daemon's, which tells the DHT what it pulls.
 	announces bool
 	// stop ends the background fetch and any node this pull started.
@@ -115,7 +118,7 @@ func (b *localBackend) planUnlocked(ctx context.Context, root cid.Cid, opts imag
 // metadata is not all local: a concurrent pull of the same image may have
 // fetched some of it and not yet the rest.
 func (b *localBackend) planLocal(ctx context.Context, root cid.Cid, opts image.ExportOptions) (*image.Export, store.LocalStat, error) {
-	exp, cids, err := planFrom(ctx, b.repo.OfflineDAG(), root, opts)
+	exp, cids, _, err := planFrom(ctx, b.repo.OfflineDAG(), root, opts)
 	if ipld.IsNotFound(err) {
 		return nil, store.LocalStat{}, nil
 	}
@@ -141,7 +144,7 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 		return nil, err
 	}
 	watch := watchResolve(resolveCtx, n, root, logfFrom(ctx, b.logf))
-	exp, cids, err := planFrom(resolveCtx, n, root, opts)
+	exp, cids, blobs, err := planFrom(resolveCtx, n, root, opts)
 	watch.stop()
 	if err != nil {
 		return fail(b.resolveError(resolveCtx, root, n, req, watch, err))
@@ -158,6 +161,7 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 	fetch := n.StartFetch(ctx, cids)
 	p.export = exp.ReadingFrom(fetch.DAG())
 	p.fetch = fetch
+	p.blobs = blobs
 	if n == b.node {
 		// A daemon announces what it pulls, as Kubo announces each block
 		// it receives: the root at once, so that pulls starting later find
@@ -176,21 +180,22 @@ func (b *localBackend) planOnline(ctx context.Context, root cid.Cid, opts image.
 }
 
 // planFrom opens root in dag and plans its export, returning the CIDs of
-// every file the export reads: the layout's own files and the blobs.
-func planFrom(ctx context.Context, dag ipld.DAGService, root cid.Cid, opts image.ExportOptions) (*image.Export, []cid.Cid, error) {
+// every file the export reads (the layout's own files and the blobs), and
+// those of the blobs alone.
+func planFrom(ctx context.Context, dag ipld.DAGService, root cid.Cid, opts image.ExportOptions) (*image.Export, []cid.Cid, []cid.Cid, error) {
 	r, err := image.Open(ctx, dag, root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	exp, err := r.Plan(ctx, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	blobs, err := exp.BlobCIDs(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return exp, append(r.LayoutFiles(), blobs...), nil
+	return exp, append(r.LayoutFiles(), blobs...), blobs, nil
 }
 
 // onlineNode returns the daemon's node, or starts a short-lived one (that

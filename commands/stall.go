@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -32,6 +33,9 @@ func (s *stallWatch) Write(p []byte) (int, error) {
 	s.written.Add(int64(n))
 	return n, err
 }
+
+// errStalled is what a stall watch cancels the transfer with.
+var errStalled = errors.New("stalled")
 
 // stallNode is what watchStalls needs of the node fetching the blocks.
 type stallNode interface {
@@ -76,7 +80,7 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 				// ended a tick late saying "0 connected peer(s)".
 				idle := now.Sub(since).Round(every)
 				if idle >= limit {
-					cancel(fmt.Errorf("stalled: no block arrived from any of %d connected peer(s) for %s (--timeout)", len(n.ConnectedPeers()), limit))
+					cancel(fmt.Errorf("%w: no block arrived from any of %d connected peer(s) for %s (--timeout)", errStalled, len(n.ConnectedPeers()), limit))
 					return
 				}
 				if idle >= nextRedial {
