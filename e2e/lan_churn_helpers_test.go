@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,4 +85,15 @@ func waitPulled(t *testing.T, pull *bgProc, since time.Time, what string, dp *da
 		t.Errorf("the pulled image differs from the seeder's")
 	}
 	return took
+}
+
+// peerShare is how many bytes pull's summary credits to the peer id (it
+// names peers by the last 8 characters of their IDs), 0 if it names none.
+func peerShare(t testing.TB, res result, id string) int64 {
+	t.Helper()
+	m := regexp.MustCompile(`…` + regexp.QuoteMeta(id[len(id)-8:]) + ` ([0-9.]+ [KMGT]?i?B)\b`).FindSubmatch(res.stderr)
+	if m == nil {
+		return 0
+	}
+	return parseIBytes(t, string(m[1]))
 }
