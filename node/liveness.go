@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 )
 
@@ -55,6 +57,11 @@ type liveness struct {
 	// *atomic.Int64. A sync.Map because every read from every stream
 	// looks here.
 	heard sync.Map
+	// incoming counts the bitswap bytes read from peers that owe blocks,
+	// as they are read: what a transfer's progress is on a slow link,
+	// where a 1 MiB block, sent beside the others asked of the same
+	// peer, takes many seconds to be whole.
+	incoming atomic.Int64
 
 	mu      sync.Mutex
 	owed    map[peer.ID]map[string]struct{} // multihashes asked as blocks
@@ -95,12 +102,20 @@ func (l *liveness) start(h host.Host) {
 
 func (l *liveness) wait() { l.wg.Wait() }
 
-// heardFrom notes bytes from p, if p owes blocks.
-func (l *liveness) heardFrom(p peer.ID) {
+// heardFrom notes n bytes from p, read on a stream of proto, if p owes
+// blocks.
+func (l *liveness) heardFrom(p peer.ID, n int64, proto protocol.ID) {
 	if v, ok := l.heard.Load(p); ok {
 		v.(*atomic.Int64).Store(time.Now().UnixNano())
+		if strings.HasPrefix(string(proto), bitswapProtocols) {
+			l.incoming.Add(n)
+		}
 	}
 }
+
+// bitswapProtocols prefixes every bitswap protocol ID; only those streams
+// carry blocks.
+const bitswapProtocols = "/ipfs/bitswap"
 
 // owe notes p asked for the block mh; forgive, that it no longer owes it.
 func (l *liveness) owe(p peer.ID, mh string) {

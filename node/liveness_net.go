@@ -90,16 +90,17 @@ func (l *liveness) asked(p peer.ID, msg bsmsg.BitSwapMessage) {
 	}
 }
 
-// hearing is the host's bandwidth reporter: it counts nothing, it only
-// notes when each peer last sent a byte on any stream.
+// hearing is the host's bandwidth reporter: it only notes when each peer
+// that owes blocks last sent a byte on any stream, and counts the bitswap
+// bytes such peers send.
 type hearing struct{ l *liveness }
 
 // LogRecvMessageStream is called for every read, failed ones (n == 0)
 // included: a ping cut short by its timeout would otherwise count as an
 // answer.
-func (h hearing) LogRecvMessageStream(n int64, _ protocol.ID, p peer.ID) {
+func (h hearing) LogRecvMessageStream(n int64, proto protocol.ID, p peer.ID) {
 	if n > 0 {
-		h.l.heardFrom(p)
+		h.l.heardFrom(p, n, proto)
 	}
 }
 

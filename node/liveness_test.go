@@ -71,3 +71,19 @@ func TestLivenessForgetsPeersNoLongerConnected(t *testing.T) {
 		t.Fatalf("a disconnected peer is still watched (owed %v, probing %v)", l.owed[ghost], l.probing[ghost])
 	}
 }
+
+// Bitswap bytes from a peer that owes blocks count as incoming as they
+// are read, before any block is whole; other protocols' bytes, and a peer
+// owing nothing, do not.
+func TestLivenessCountsIncomingBlockBytes(t *testing.T) {
+	l := newLiveness(context.Background(), nil)
+	owing, idle := peer.ID("owing"), peer.ID("idle")
+	l.owe(owing, "a")
+	h := hearing{l}
+	h.LogRecvMessageStream(1000, "/ipfs/bitswap/1.2.0", owing)
+	h.LogRecvMessageStream(50, "/ipfs/lan/kad/1.0.0", owing)
+	h.LogRecvMessageStream(70, "/ipfs/bitswap/1.2.0", idle)
+	if got := l.incoming.Load(); got != 1000 {
+		t.Errorf("incoming %d bytes, want the owing peer's 1000 bitswap bytes", got)
+	}
+}

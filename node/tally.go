@@ -19,6 +19,10 @@ type Stats struct {
 	SentBytes  int64
 	// PeerBytes is bytes received per peer.
 	PeerBytes map[peer.ID]int64
+	// Incoming counts bitswap bytes from peers that owe blocks as they
+	// arrive, whole blocks or not: on a slow link it moves for seconds
+	// before Bytes does.
+	Incoming int64
 }
 
 // arrivalWindow bounds how many received-but-not-yet-stored blocks the
@@ -106,6 +110,9 @@ func (n *Node) Stats() Stats {
 	s.PeerBytes = make(map[peer.ID]int64, len(n.tally.stats.PeerBytes))
 	for p, b := range n.tally.stats.PeerBytes {
 		s.PeerBytes[p] = b
+	}
+	if n.live != nil {
+		s.Incoming = n.live.incoming.Load()
 	}
 	return s
 }
