@@ -14,7 +14,8 @@ import (
 )
 
 // stallWatch ends a pull that has stopped moving: no block arrived from
-// any peer and nothing was written for the whole --timeout. Before giving
+// any peer, no peer that owes blocks sent a bitswap byte (a block in
+// transit), and nothing was written for the whole --timeout. Before giving
 // up it redials the peers, now and then: bitswap can lose track of a want
 // (seen after garbage collection removed blocks a peer had sent before),
 // and a fresh connection restarts the exchange. Time spent
@@ -65,7 +66,13 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 			case <-ctx.Done():
 				return
 			case now := <-tick.C:
-				written, fetched := s.written.Load(), n.Stats().Bytes
+				// Blocks still arriving count: on a slow link a block,
+				// sent beside the others asked of the same peer, takes
+				// longer than the wait for a redial to be whole, and each
+				// redial threw away every block in flight (over 2 Mbit/s
+				// with --timeout 20s, a 4 MiB image never came).
+				st := n.Stats()
+				written, fetched := s.written.Load(), st.Bytes+st.Incoming
 				if written != lastWritten || fetched != lastFetched || s.writing.Load() {
 					lastWritten, lastFetched, since = written, fetched, now
 					nextRedial = redialEvery

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,5 +89,29 @@ func TestStallEndsOnItsTickWithoutALastRedial(t *testing.T) {
 		if left < tick/2 {
 			t.Errorf("a redial started with %v left; time left to each: %v", left.Round(time.Millisecond), n.left)
 		}
+	}
+}
+
+// trickleNode stores no block, but bytes of blocks keep arriving.
+type trickleNode struct{ incoming atomic.Int64 }
+
+func (n *trickleNode) Stats() node.Stats       { return node.Stats{Incoming: n.incoming.Add(1 << 10)} }
+func (*trickleNode) ConnectedPeers() []peer.ID { return nil }
+func (*trickleNode) Redial(context.Context)    {}
+
+// Bytes of blocks still arriving are progress: on a slow link no block
+// is whole for longer than --timeout, and the watch took the transfer for
+// a stalled one, redialed (throwing away every block in flight) and ended
+// it.
+func TestStallWaitsForBlocksStillArriving(t *testing.T) {
+	const limit = time.Second
+	_, ctx, stop := watchStalls(context.Background(), io.Discard, &trickleNode{}, limit, func(format string, args ...any) {
+		t.Errorf("the watch said: "+format, args...)
+	})
+	defer stop()
+	select {
+	case <-ctx.Done():
+		t.Fatalf("ended while bytes kept arriving: %v", context.Cause(ctx))
+	case <-time.After(3 * limit):
 	}
 }
