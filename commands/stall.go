@@ -35,6 +35,10 @@ func (s *stallWatch) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// partialLimit bounds, in --timeouts, how long bytes of blocks that never
+// become whole count as progress.
+const partialLimit = 4
+
 // errStalled is what a stall watch cancels the transfer with.
 var errStalled = errors.New("stalled")
 
@@ -57,6 +61,7 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		lastWritten, lastFetched, since := int64(-1), int64(-1), time.Now()
+		lastBlocks, blockSince := int64(-1), time.Now()
 		redialEvery := min(max(limit/4, 2*time.Second), 15*time.Second)
 		nextRedial := redialEvery
 		for {
@@ -73,6 +78,17 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 				// with --timeout 20s, a 4 MiB image never came).
 				st := n.Stats()
 				written, fetched := s.written.Load(), st.Bytes+st.Incoming
+				if written != lastWritten || st.Bytes != lastBlocks || s.writing.Load() {
+					lastBlocks, blockSince = st.Bytes, now
+				}
+				// But only for so long: a peer that trickles bytes and
+				// never finishes a block would otherwise hold the pull
+				// for ever. At 2 Mbit/s, 8 MiB sent side by side take
+				// 34 s to finish their first block.
+				if starved := now.Sub(blockSince).Round(every); starved >= partialLimit*limit {
+					cancel(fmt.Errorf("%w: bytes kept coming from %d connected peer(s) but no whole block for %s (%d× --timeout)", errStalled, len(n.ConnectedPeers()), starved, partialLimit))
+					return
+				}
 				if written != lastWritten || fetched != lastFetched || s.writing.Load() {
 					lastWritten, lastFetched, since = written, fetched, now
 					nextRedial = redialEvery

@@ -2,7 +2,9 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,5 +115,26 @@ func TestStallWaitsForBlocksStillArriving(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatalf("ended while bytes kept arriving: %v", context.Cause(ctx))
 	case <-time.After(3 * limit):
+	}
+}
+
+// Bytes that never make a block are progress only for so long: a peer
+// trickling them would otherwise hold the pull for ever.
+func TestStallEndsWhenBytesNeverMakeABlock(t *testing.T) {
+	t.Parallel()
+	const limit = 400 * time.Millisecond
+	start := time.Now()
+	_, ctx, stop := watchStalls(context.Background(), io.Discard, &trickleNode{}, limit, func(string, ...any) {})
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(2 * partialLimit * limit):
+		t.Fatalf("still going %v after the watch started, with --timeout %v and bytes but no block", 2*partialLimit*limit, limit)
+	}
+	if took := time.Since(start); took < partialLimit*limit {
+		t.Errorf("ended after %v, before %d× --timeout", took.Round(time.Millisecond), partialLimit)
+	}
+	if cause := context.Cause(ctx); !errors.Is(cause, errStalled) || !strings.Contains(cause.Error(), "no whole block") {
+		t.Errorf("ended with %v, want a stall naming no whole block", cause)
 	}
 }
