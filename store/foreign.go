@@ -14,7 +14,7 @@ import (
 // edited config.json), and a filesystem's own lost+found when the repo
 // is a mount point. api.sock is the daemon's socket (commands/open.go).
 var repoEntries = map[string]bool{
-	lockFile: true, identityFile: true, configFile: true, "datastore": true,
+	lockFile: true, versionFile: true, identityFile: true, configFile: true, "datastore": true,
 	"api.sock": true, "swarm.key": true, "lost+found": true,
 }
 
@@ -46,7 +46,7 @@ func checkNotForeign(dir string) error {
 
 // isAtomicTemp reports a temp file writeFileAtomic leaves when killed.
 func isAtomicTemp(name string) bool {
-	for _, f := range []string{configFile, identityFile} {
+	for _, f := range []string{configFile, identityFile, versionFile} {
 		if strings.HasPrefix(name, "."+f+".tmp") {
 			return true
 		}

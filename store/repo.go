@@ -118,6 +118,10 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 			return nil, fmt.Errorf("create repo %s: %w", abs, err)
 		}
 	}
+	if err := checkVersion(abs); err != nil {
+		lock.release()
+		return nil, err
+	}
 	r := &Repo{Path: abs, lock: lock}
 	if err := r.open(ctx); err != nil {
 		r.Close()
