@@ -154,5 +154,5 @@ func versionCommand() *cli.Command {
 }
 
 func printVersion(c *cli.Context) {
-	fmt.Fprintf(c.App.Writer, "imgp2p %s (commit %s, %s %s/%s)\n", Version, Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(c.App.Writer, "imgp2p %s (commit %s, %s %s/%s, repo format %d)\n", Version, Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, store.RepoVersion)
 }

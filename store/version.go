@@ -17,9 +17,10 @@ import (
 // it, rather than misreading or rewriting it.
 const versionFile = "version"
 
-// repoVersion is the format this imgp2p reads and writes. Repos made
+// RepoVersion is the format this imgp2p reads and writes (`imgp2p version`
+// prints it). Repos made
 // before the file existed are format 1.
-const repoVersion = 1
+const RepoVersion = 1
 
 // checkVersion refuses a repo of a format this imgp2p does not know, and
 // records the format in one that has none yet (new, or made before the
@@ -28,7 +29,7 @@ func checkVersion(dir string) error {
 	path := filepath.Join(dir, versionFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := writeFileAtomic(path, []byte(strconv.Itoa(repoVersion)+"\n"), 0o600); err != nil {
+		if err := writeFileAtomic(path, []byte(strconv.Itoa(RepoVersion)+"\n"), 0o600); err != nil {
 			return fmt.Errorf("record repo format in %s: %w", path, err)
 		}
 		return nil
@@ -38,10 +39,10 @@ func checkVersion(dir string) error {
 	}
 	v, err := strconv.Atoi(strings.TrimSpace(string(raw)))
 	if err != nil || v < 1 {
-		return fmt.Errorf("repo %s: %s holds %q, not a repo format number; if the repo is imgp2p's, write %d in it", dir, path, strings.TrimSpace(string(raw)), repoVersion)
+		return fmt.Errorf("repo %s: %s holds %q, not a repo format number; if the repo is imgp2p's, write %d in it", dir, path, strings.TrimSpace(string(raw)), RepoVersion)
 	}
-	if v > repoVersion {
-		return fmt.Errorf("repo %s is format %d, made by a newer imgp2p; this one reads format %d: use a newer imgp2p (the repo is untouched)", dir, v, repoVersion)
+	if v > RepoVersion {
+		return fmt.Errorf("repo %s is format %d, made by a newer imgp2p; this one reads format %d: use a newer imgp2p (the repo is untouched)", dir, v, RepoVersion)
 	}
 	return nil
 }
