@@ -18,8 +18,7 @@ import (
 const versionFile = "version"
 
 // RepoVersion is the format this imgp2p reads and writes (`imgp2p version`
-// prints it). Repos made
-// before the file existed are format 1.
+// prints it). Repos made before the file existed are format 1.
 const RepoVersion = 1
 
 // checkVersion refuses a repo of a format this imgp2p does not know, and
