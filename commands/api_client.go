@@ -68,7 +68,7 @@ func (c *remoteBackend) call(ctx context.Context, method, path string, body io.R
 	}
 	defer resp.Body.Close()
 	if resp.Header.Get(headerLog) == logProtocol {
-		return readLogged(resp.Body, logfFrom(ctx, c.logf), out)
+		return c.connectionLost(readLogged(resp.Body, logfFrom(ctx, c.logf), out))
 	}
 	if out == nil {
 		return nil
@@ -86,7 +86,7 @@ func (c *remoteBackend) do(ctx context.Context, method, path string, body io.Rea
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("daemon API: %w", err)
+		return nil, c.connectionLost(fmt.Errorf("daemon API: %w", err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(resp)

@@ -192,7 +192,7 @@ func (c *remoteBackend) fdErr(ctx context.Context, err error) error {
 	if cause := context.Cause(ctx); cause != nil {
 		return cause
 	}
-	return fmt.Errorf("daemon API: %w", err)
+	return c.connectionLost(fmt.Errorf("daemon API: %w", err))
 }
 
 // pullToFd is the daemon's half: see fdUpgrade.

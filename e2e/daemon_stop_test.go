@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,5 +33,35 @@ func TestDaemonStoppedMidPull(t *testing.T) {
 	}
 	if res := r.runWithin(20*time.Second, "ls"); res.code != 0 {
 		t.Errorf("the stopped daemon's repo does not open: %v", res)
+	}
+}
+
+// TestDaemonKilledMidPull: a daemon killed (SIGKILL, the OOM killer's
+// signal) while a pull through it waits leaves the pull failing at once
+// with an error that says the daemon stopped, not a bare "EOF".
+func TestDaemonKilledMidPull(t *testing.T) {
+	r := newRepo(t)
+	d := r.startDaemon()
+	cid := unknownCID()
+	out := filepath.Join(t.TempDir(), "img.tar")
+	p := r.startBackground(nil, "pull", "--timeout", "2m", "-o", out, cid)
+	waitUntil(t, "the pull waiting for "+cid, 30*time.Second, p, func() bool {
+		return strings.Contains(p.logText(), "waiting for "+cid)
+	})
+	d.cmd.Process.Kill()
+	<-d.exited
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("pull still running 30s after its daemon was killed; log:\n%s", p.logText())
+	}
+	if log := p.logText(); p.err == nil || !strings.Contains(log, "the daemon stopped during the request") {
+		t.Errorf("pull through a daemon that was killed: want a failure saying the daemon stopped, got %v:\n%s", p.err, log)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s exists after the pull failed", out)
+	}
+	if res := r.runWithin(20*time.Second, "ls"); res.code != 0 {
+		t.Errorf("the killed daemon's repo does not open: %v", res)
 	}
 }
