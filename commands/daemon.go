@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
@@ -102,9 +103,11 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 		stops = append(stops, gw.shutdown)
 		registry = gw.addr()
 	}
-	announce(c, b, registry)
+	info := announce(c, b, registry)
+	notifyService(b.logf, sd.SdNotifyReady, readyStatus(info.Mode, info.ID))
 	g.Go(func() error {
 		<-gctx.Done()
+		notifyService(b.logf, sd.SdNotifyStopping, "STATUS=stopping")
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		for _, stop := range stops {
@@ -121,7 +124,9 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 	return err
 }
 
-func announce(c *cli.Context, b *localBackend, registry string) {
+// announce prints what the daemon is and where it listens, and returns
+// that.
+func announce(c *cli.Context, b *localBackend, registry string) idInfo {
 	info, _ := b.ID(c.Context)
 	fmt.Fprintf(c.App.ErrWriter, "imgp2p %s ready (%s)\npeer ID: %s\n", c.Command.Name, info.Mode, info.ID)
 	if len(info.Addresses) > 0 {
@@ -131,6 +136,7 @@ func announce(c *cli.Context, b *localBackend, registry string) {
 	if registry != "" {
 		fmt.Fprintf(c.App.ErrWriter, "registry gateway: %s (docker pull %s/ipfs/<CID>)\n", registry, registry)
 	}
+	return info
 }
 
 // reprovide announces every image in the repo now and then periodically.
