@@ -15,12 +15,7 @@ import (
 func TestDaemonStoppedMidPull(t *testing.T) {
 	r := newRepo(t)
 	d := r.startDaemon()
-	cid := unknownCID()
-	out := filepath.Join(t.TempDir(), "img.tar")
-	p := r.startBackground(nil, "pull", "--timeout", "2m", "-o", out, cid)
-	waitUntil(t, "the pull waiting for "+cid, 30*time.Second, p, func() bool {
-		return strings.Contains(p.logText(), "waiting for "+cid)
-	})
+	p, _ := startWaitingPull(t, r)
 	d.stop(t)
 	select {
 	case <-p.exited:
@@ -36,18 +31,26 @@ func TestDaemonStoppedMidPull(t *testing.T) {
 	}
 }
 
+// startWaitingPull starts a pull through r's daemon of an image no peer
+// has, to a file, and returns once it waits for peers.
+func startWaitingPull(t *testing.T, r *repo) (p *bgProc, out string) {
+	t.Helper()
+	cid := unknownCID()
+	out = filepath.Join(t.TempDir(), "img.tar")
+	p = r.startBackground(nil, "pull", "--timeout", "2m", "-o", out, cid)
+	waitUntil(t, "the pull waiting for "+cid, 30*time.Second, p, func() bool {
+		return strings.Contains(p.logText(), "waiting for "+cid)
+	})
+	return p, out
+}
+
 // TestDaemonKilledMidPull: a daemon killed (SIGKILL, the OOM killer's
 // signal) while a pull through it waits leaves the pull failing at once
 // with an error that says the daemon stopped, not a bare "EOF".
 func TestDaemonKilledMidPull(t *testing.T) {
 	r := newRepo(t)
 	d := r.startDaemon()
-	cid := unknownCID()
-	out := filepath.Join(t.TempDir(), "img.tar")
-	p := r.startBackground(nil, "pull", "--timeout", "2m", "-o", out, cid)
-	waitUntil(t, "the pull waiting for "+cid, 30*time.Second, p, func() bool {
-		return strings.Contains(p.logText(), "waiting for "+cid)
-	})
+	p, out := startWaitingPull(t, r)
 	d.cmd.Process.Kill()
 	<-d.exited
 	select {
