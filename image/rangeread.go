@@ -74,7 +74,7 @@ func (r *Root) WriteBlobRange(ctx context.Context, h v1.Hash, off, n int64, w io
 		return err
 	}
 	ng := merkledag.NewSession(ctx, r.dag)
-	return writeRange(ctx, ng, nd, off, off+n, func(b []byte) error {
+	return writeRange(ctx, ng, nd, off, off+n, 0, func(b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
@@ -98,7 +98,7 @@ func (r *Root) WriteBlob(ctx context.Context, d v1.Descriptor, w io.Writer) erro
 	}
 	ng := merkledag.NewSession(ctx, r.dag)
 	if isVerified(ctx, nd.Cid(), d) {
-		return writeRange(ctx, ng, nd, 0, d.Size, func(b []byte) error {
+		return writeRange(ctx, ng, nd, 0, d.Size, 0, func(b []byte) error {
 			_, err := w.Write(b)
 			return err
 		})
@@ -108,7 +108,7 @@ func (r *Root) WriteBlob(ctx context.Context, d v1.Descriptor, w io.Writer) erro
 	if d.Size == 0 {
 		err = v.write(nil)
 	} else {
-		err = writeRange(ctx, ng, nd, 0, d.Size, v.write)
+		err = writeRange(ctx, ng, nd, 0, d.Size, 0, v.write)
 	}
 	if err == nil && v.n != d.Size {
 		// The digest is checked at the last byte; a file that ends early
@@ -166,11 +166,24 @@ func (v *verifiedWriter) stop() {
 	}
 }
 
+// maxFileDepth bounds how many levels of nodes a file may have above its
+// leaves. A read takes a stack frame per level, and a chain of one-link
+// nodes costs a DAG's author a few dozen bytes a level: 200,000 levels
+// overflowed a 64 MiB stack, a fatal error that ends the process. Real
+// files are shallow: 1024 links a node (or Kubo's 174) reach petabytes
+// within six levels, and trickle DAGs grow a level per few leaves' worth
+// of their width.
+const maxFileDepth = 64
+
 // writeRange hands [start, end) of the file under nd to write, in order,
-// a block's worth at a time; offsets are relative to nd's own content.
-func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, end int64, write func([]byte) error) error {
+// a block's worth at a time; offsets are relative to nd's own content, and
+// depth is nd's distance from the file's root.
+func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, end int64, depth int, write func([]byte) error) error {
 	if start >= end {
 		return nil
+	}
+	if depth > maxFileDepth {
+		return fmt.Errorf("block %s: file nested deeper than %d levels", nd.Cid(), maxFileDepth)
 	}
 	switch nd := nd.(type) {
 	case *merkledag.RawNode:
@@ -180,7 +193,7 @@ func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, en
 		}
 		return write(data[start:end])
 	case *merkledag.ProtoNode:
-		return writeProtoRange(ctx, ng, nd, start, end, write)
+		return writeProtoRange(ctx, ng, nd, start, end, depth, write)
 	}
 	return fmt.Errorf("%s is not a UnixFS file block", nd.Cid())
 }
@@ -190,7 +203,7 @@ type childSpan struct {
 	start, end int64 // relative to the child
 }
 
-func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.ProtoNode, start, end int64, write func([]byte) error) error {
+func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.ProtoNode, start, end int64, depth int, write func([]byte) error) error {
 	fsn, err := unixfs.FSNodeFromBytes(nd.Data())
 	if err != nil {
 		return err
@@ -222,7 +235,7 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 	if pos != int64(fsn.FileSize()) {
 		return fmt.Errorf("block %s: file size %d, but its parts add up to %d", nd.Cid(), fsn.FileSize(), pos)
 	}
-	return writeChildren(ctx, ng, spans, write)
+	return writeChildren(ctx, ng, spans, depth+1, write)
 }
 
 type fetched struct {
@@ -232,8 +245,9 @@ type fetched struct {
 
 // writeChildren writes each span's part of its child in order, fetching up
 // to readAhead children ahead of the one being written: the first on an
-// allowance of its own, the rest as aheadBudget allows.
-func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, write func([]byte) error) error {
+// allowance of its own, the rest as aheadBudget allows. depth is the
+// children's distance from the file's root.
+func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, depth int, write func([]byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	// Tokens the fetch loop took for spans never written go back once it
 	// has stopped (started is its count, read after fetching.Wait).
@@ -299,7 +313,7 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, w
 		if f.err != nil {
 			return f.err
 		}
-		err := writeRange(ctx, ng, f.nd, s.start, s.end, write)
+		err := writeRange(ctx, ng, f.nd, s.start, s.end, depth, write)
 		written++
 		if shared[i] {
 			<-aheadBudget

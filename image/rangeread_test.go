@@ -47,7 +47,7 @@ func TestRangeReadsFetchOnlyCoveringBlocks(t *testing.T) {
 	for _, c := range cases {
 		dag.reads.Store(0)
 		var out bytes.Buffer
-		if err := writeRange(ctx, dag, f.node, c.off, c.off+c.n, func(b []byte) error { out.Write(b); return nil }); err != nil {
+		if err := writeRange(ctx, dag, f.node, c.off, c.off+c.n, 0, func(b []byte) error { out.Write(b); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(out.Bytes(), data[c.off:c.off+c.n]) {
@@ -138,7 +138,7 @@ func TestReadsRefuseAFileShorterThanItsSize(t *testing.T) {
 	}
 	for _, span := range [][2]int64{{0, int64(len(data))}, {int64(len(data)) - 10, int64(len(data))}} {
 		var out bytes.Buffer
-		err := writeRange(ctx, dag, crafted, span[0], span[1], func(b []byte) error { out.Write(b); return nil })
+		err := writeRange(ctx, dag, crafted, span[0], span[1], 0, func(b []byte) error { out.Write(b); return nil })
 		if err == nil || !strings.Contains(err.Error(), "parts add up to") {
 			t.Fatalf("range %v of a short file: err %v after %d bytes, want a size mismatch", span, err, out.Len())
 		}
@@ -204,7 +204,7 @@ func TestReadsFetchAheadInOrder(t *testing.T) {
 	var out bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
+		done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), 0, func(b []byte) error { out.Write(b); return nil })
 	}()
 	dag.waitForAsks(t, readAhead)
 	close(dag.open)
@@ -229,7 +229,7 @@ func TestReadAheadStopsAtAMissingBlock(t *testing.T) {
 	dag := &gatedDAG{DAGService: mem, open: make(chan struct{}), failing: f.node.Links()[missing].Cid}
 	close(dag.open)
 	var out bytes.Buffer
-	err := writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { out.Write(b); return nil })
+	err := writeRange(ctx, dag, f.node, 0, int64(len(data)), 0, func(b []byte) error { out.Write(b); return nil })
 	if !ipld.IsNotFound(err) {
 		t.Fatalf("got %v, want the missing block's error", err)
 	}
@@ -269,7 +269,7 @@ func TestReadsShareOneReadAheadBudget(t *testing.T) {
 	done := make(chan error, reads)
 	for i := range reads {
 		go func() {
-			done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), func(b []byte) error { outs[i].Write(b); return nil })
+			done <- writeRange(ctx, dag, f.node, 0, int64(len(data)), 0, func(b []byte) error { outs[i].Write(b); return nil })
 		}()
 	}
 	const most = budget + reads
@@ -300,7 +300,7 @@ func TestAFailedReadGivesBackItsReadAhead(t *testing.T) {
 	_, f := randomFile(t, mem, 30<<20, 9)
 	dag := &gatedDAG{DAGService: mem, open: make(chan struct{}), failing: f.node.Links()[3].Cid}
 	close(dag.open)
-	err := writeRange(ctx, dag, f.node, 0, 30<<20, func([]byte) error { return nil })
+	err := writeRange(ctx, dag, f.node, 0, 30<<20, 0, func([]byte) error { return nil })
 	if !ipld.IsNotFound(err) {
 		t.Fatalf("got %v, want the missing block's error", err)
 	}
@@ -308,7 +308,7 @@ func TestAFailedReadGivesBackItsReadAhead(t *testing.T) {
 		t.Fatalf("%d budget tokens still held after the read failed", n)
 	}
 	// A writer that fails ends the read the same way.
-	err = writeRange(ctx, dag, f.node, 0, 2<<20, func([]byte) error { return io.ErrShortWrite })
+	err = writeRange(ctx, dag, f.node, 0, 2<<20, 0, func([]byte) error { return io.ErrShortWrite })
 	if err != io.ErrShortWrite {
 		t.Fatalf("got %v, want the writer's error", err)
 	}
