@@ -171,8 +171,8 @@ func (v *verifiedWriter) stop() {
 // nodes costs a DAG's author a few dozen bytes a level: 200,000 levels
 // overflowed a 64 MiB stack, a fatal error that ends the process. Real
 // files are shallow: 1024 links a node (or Kubo's 174) reach petabytes
-// within six levels, and trickle DAGs grow a level per few leaves' worth
-// of their width.
+// within six levels, and a trickle DAG (ipfs add --trickle) repeats each
+// depth four times, so a terabyte of it stays under a dozen.
 const maxFileDepth = 64
 
 // writeRange hands [start, end) of the file under nd to write, in order,
