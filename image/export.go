@@ -33,12 +33,13 @@ type Export struct {
 // Plan reads the root's metadata (index, manifests, configs) and decides
 // which blobs an export needs. Nothing but metadata is fetched.
 func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
-	manifests, err := selectManifests(ctx, r.readMeta, r.index, opts.Platform)
+	budget := newMetaBudget()
+	manifests, err := selectManifests(ctx, r.readMeta, r.index, opts.Platform, budget)
 	if err != nil {
 		return nil, err
 	}
 	if len(manifests) == 0 {
-		all, _ := selectManifests(ctx, r.readMeta, r.index, nil)
+		all, _ := selectManifests(ctx, r.readMeta, r.index, nil, newMetaBudget())
 		if opts.Platform != nil && artifactsOnly(all) {
 			return nil, fmt.Errorf("image %s holds no container image, only %d artifact(s) such as signatures or SBOMs: write it as a layout with --format oci", r.CID, len(all))
 		}
@@ -67,6 +68,11 @@ func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
 			return nil
 		}
 		add(d)
+		if isIndex(d.MediaType) || isManifest(d.MediaType) {
+			if err := budget.spend(d); err != nil {
+				return err
+			}
+		}
 		switch {
 		case isIndex(d.MediaType):
 			raw, err := r.readMeta(ctx, d)
@@ -90,6 +96,10 @@ func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
 			m, err := v1.ParseManifest(bytes.NewReader(raw))
 			if err != nil {
 				return fmt.Errorf("manifest %s: %w", d.Digest, err)
+			}
+			// A docker-archive's writer reads and keeps every config.
+			if err := budget.spend(m.Config); err != nil {
+				return err
 			}
 			for _, child := range append([]v1.Descriptor{m.Config}, m.Layers...) {
 				if err := walk(child, depth+1); err != nil {

@@ -72,12 +72,12 @@ func build(ctx context.Context, dag ipld.DAGService, src blobSource, index []byt
 	if err != nil {
 		return Imported{}, fmt.Errorf("parse index.json: %w", err)
 	}
-	b := &layoutBuilder{dag: dag, src: src, blobs: map[string]addedFile{}, meta: map[string][]byte{}, walked: map[string]bool{}}
+	b := &layoutBuilder{dag: dag, src: src, blobs: map[string]addedFile{}, meta: map[string][]byte{}, walked: map[string]bool{}, budget: newMetaBudget()}
 	read := func(ctx context.Context, d v1.Descriptor) ([]byte, error) {
 		_, raw, err := b.addBlob(ctx, d, true)
 		return raw, err
 	}
-	manifests, err := selectManifests(ctx, read, idx, opts.Platform)
+	manifests, err := selectManifests(ctx, read, idx, opts.Platform, b.budget)
 	if err != nil {
 		return Imported{}, err
 	}
@@ -86,7 +86,7 @@ func build(ctx context.Context, dag ipld.DAGService, src blobSource, index []byt
 	}
 	if opts.Platform != nil {
 		if len(manifests) == 0 {
-			all, _ := selectManifests(ctx, read, idx, nil)
+			all, _ := selectManifests(ctx, read, idx, nil, newMetaBudget())
 			return Imported{}, fmt.Errorf("no image for platform %s (the source has %v)", formatPlatform(opts.Platform), platformList(all))
 		}
 		// Only index.json is rewritten; every blob stays as it was.
@@ -124,6 +124,8 @@ type layoutBuilder struct {
 	// walked holds the blobs the walk added, with whatever they name.
 	// (Platform selection adds metadata blobs without walking them.)
 	walked map[string]bool
+	// budget bounds the metadata kept in meta, and the configs named.
+	budget *metaBudget
 }
 
 func (b *layoutBuilder) addBlob(ctx context.Context, d v1.Descriptor, keep bool) (addedFile, []byte, error) {
@@ -140,6 +142,11 @@ func (b *layoutBuilder) addBlob(ctx context.Context, d v1.Descriptor, keep bool)
 	}
 	if len(b.blobs) >= maxBlobs {
 		return addedFile{}, nil, fmt.Errorf("image has more than %d blobs", maxBlobs)
+	}
+	if keep {
+		if err := b.budget.spend(d); err != nil {
+			return addedFile{}, nil, err
+		}
 	}
 	f, raw, err := b.src.add(ctx, d, keep)
 	if err != nil {
@@ -195,6 +202,12 @@ func (b *layoutBuilder) walk(ctx context.Context, d v1.Descriptor, depth int) er
 					what = fmt.Sprintf("layer %d", i-1)
 				}
 				return fmt.Errorf("manifest %s: %s: %w", d.Digest, what, err)
+			}
+			// Configs are metadata too, which a pull reads and keeps.
+			if i == 0 {
+				if err := b.budget.spend(child); err != nil {
+					return err
+				}
 			}
 			if err := b.walk(ctx, child, depth+1); err != nil {
 				return err

@@ -78,7 +78,7 @@ func openNerdctl(ctx context.Context, dag ipld.DAGService, c cid.Cid, nd ipld.No
 		return nil, notImage(why)
 	}
 	blobs := urlBlobs{dag: dag, m: map[string]cid.Cid{}}
-	if err := blobs.walk(ctx, top, 0); err != nil {
+	if err := blobs.walk(ctx, top, 0, newMetaBudget()); err != nil {
 		return nil, fmt.Errorf("nerdctl root %s: %w", c, err)
 	}
 	index := &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{top}}
@@ -90,8 +90,8 @@ func openNerdctl(ctx context.Context, dag ipld.DAGService, c cid.Cid, nd ipld.No
 }
 
 // walk records the CID of d's blob and, for indexes and manifests, of
-// everything they name.
-func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int) error {
+// everything they name, charging what it reads to budget.
+func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int, budget *metaBudget) error {
 	if depth > maxNesting {
 		return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
 	}
@@ -114,6 +114,9 @@ func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int) error {
 	}
 	if d.Size > maxMetadataSize {
 		return fmt.Errorf("blob %s: %d bytes is too large for metadata (limit %d)", d.Digest, d.Size, maxMetadataSize)
+	}
+	if err := budget.spend(d); err != nil {
+		return err
 	}
 	nd, err := u.dag.Get(ctx, c)
 	if err != nil {
@@ -141,7 +144,7 @@ func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int) error {
 		children = append([]v1.Descriptor{m.Config}, m.Layers...)
 	}
 	for _, child := range children {
-		if err := u.walk(ctx, child, depth+1); err != nil {
+		if err := u.walk(ctx, child, depth+1, budget); err != nil {
 			return err
 		}
 	}

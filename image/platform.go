@@ -81,8 +81,8 @@ func entryKey(d v1.Descriptor) string {
 // those for want (all when want is nil). Annotations of an enclosing index
 // descriptor (such as a ref name) carry over to its children. An entry
 // repeating an earlier one exactly, annotations and platform included, is
-// taken once.
-func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest, want *v1.Platform) ([]v1.Descriptor, error) {
+// taken once. Every index, manifest and config read is charged to budget.
+func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest, want *v1.Platform, budget *metaBudget) ([]v1.Descriptor, error) {
 	var out []v1.Descriptor
 	seen := map[string]bool{}
 	visits := 0
@@ -90,6 +90,9 @@ func selectManifests(ctx context.Context, read metaReader, idx *v1.IndexManifest
 	readOnce := func(ctx context.Context, d v1.Descriptor) ([]byte, error) {
 		if raw, ok := raws[d.Digest]; ok {
 			return raw, nil
+		}
+		if err := budget.spend(d); err != nil {
+			return nil, err
 		}
 		raw, err := read(ctx, d)
 		if err == nil {
