@@ -39,9 +39,19 @@ func (a *archive) dockerIndex(ctx context.Context) ([]byte, error) {
 	if len(images) == 0 {
 		return nil, fmt.Errorf("docker-archive manifest.json lists no image")
 	}
+	// Each image, layer and tag named costs a config read, a descriptor
+	// or an index entry, far more than its few bytes of manifest.json:
+	// an image may have no more of them than blobs.
+	listed := 0
+	for _, img := range images {
+		if listed += 1 + len(img.Layers) + len(img.RepoTags); listed > maxBlobs {
+			return nil, fmt.Errorf("docker-archive manifest.json lists more than %d images, layers and tags in all", maxBlobs)
+		}
+	}
+	configs := dockerConfigs{budget: newMetaBudget(), parsed: map[v1.Hash]*v1.ConfigFile{}}
 	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
 	for _, img := range images {
-		desc, err := a.dockerManifest(ctx, img)
+		desc, err := a.dockerManifest(ctx, img, configs)
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +67,38 @@ func (a *archive) dockerIndex(ctx context.Context) ([]byte, error) {
 	return json.Marshal(idx)
 }
 
-func (a *archive) dockerManifest(ctx context.Context, img dockerArchiveImage) (v1.Descriptor, error) {
+// dockerConfigs are the configs a docker-archive's images name, each read
+// once however many images share it (under whatever names), and all
+// charged to one budget.
+type dockerConfigs struct {
+	budget *metaBudget
+	parsed map[v1.Hash]*v1.ConfigFile
+}
+
+func (a *archive) dockerConfig(ctx context.Context, name string, configs dockerConfigs) (*v1.ConfigFile, error) {
+	f, ok := a.byPath[name]
+	if !ok {
+		return nil, fmt.Errorf("docker-archive config: archive has no %s", name)
+	}
+	if cf, ok := configs.parsed[f.digest]; ok {
+		return cf, nil
+	}
+	if err := configs.budget.spend(v1.Descriptor{Digest: f.digest, Size: f.size}); err != nil {
+		return nil, err
+	}
+	raw, err := a.readPath(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("docker-archive config: %w", err)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("docker-archive config %s: %w", name, err)
+	}
+	configs.parsed[f.digest] = cf
+	return cf, nil
+}
+
+func (a *archive) dockerManifest(ctx context.Context, img dockerArchiveImage, configs dockerConfigs) (v1.Descriptor, error) {
 	if len(img.LayerSources) > 0 {
 		return v1.Descriptor{}, fmt.Errorf("docker-archive image %s has foreign layers, which imgp2p does not carry", img.Config)
 	}
@@ -65,13 +106,9 @@ func (a *archive) dockerManifest(ctx context.Context, img dockerArchiveImage) (v
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
-	cfgRaw, err := a.readPath(ctx, cfgName)
+	cf, err := a.dockerConfig(ctx, cfgName, configs)
 	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("docker-archive config: %w", err)
-	}
-	cf, err := v1.ParseConfigFile(bytes.NewReader(cfgRaw))
-	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("docker-archive config %s: %w", cfgName, err)
+		return v1.Descriptor{}, err
 	}
 	cfg := a.byPath[cfgName]
 	m := v1.Manifest{
