@@ -51,5 +51,5 @@ func orDash(s []string) string {
 	if len(s) == 0 {
 		return "-"
 	}
-	return strings.Join(s, ",")
+	return printable(strings.Join(s, ","))
 }
