@@ -95,7 +95,7 @@ func (o RemoteOptions) remote(ctx context.Context, reg name.Registry) ([]remote.
 	if err != nil {
 		return nil, err
 	}
-	tr = manifestLimit{next: tr}
+	tr = redirectLimit{next: manifestLimit{next: tr}}
 	if o.StallTimeout > 0 {
 		tr = &stallTransport{next: tr, limit: o.StallTimeout}
 	}
