@@ -23,6 +23,17 @@ func helloLayout(t testing.TB) string {
 	return dir
 }
 
+// manyLayout is a layout of 3000 layers, whose blobs/sha256 an import
+// shards.
+func manyLayout(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "many")
+	if err := testimage.WriteManyLayers(dir, 3000, runtime.GOARCH); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func multiLayout(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "multi")
