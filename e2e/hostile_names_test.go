@@ -56,3 +56,27 @@ func TestHostileNamesPrintAsText(t *testing.T) {
 		t.Errorf("ls does not show the name with its newline escaped:\n%s", out)
 	}
 }
+
+// TestHostileNamesDockerLoad: a docker-archive's tags come from the
+// image's ref names, and docker load refuses a whole archive whose
+// manifest.json holds one tag it cannot parse. Before, go-containerregistry's
+// looser check let a name such as ../../etc/x:v1 through: the pull wrote
+// it, and `imgp2p pull CID | docker load` failed with "invalid reference
+// format". Such a name is now left out, and the image loads under the
+// root's default name.
+func TestHostileNamesDockerLoad(t *testing.T) {
+	needDocker(t)
+	r := newRepo(t)
+	layout := helloLayout(t)
+	renameLayout(t, layout, "../../etc/cron.d/x:v1")
+	cid := r.push(layout)
+	pull, load := r.pipeToDocker("pull", cid)
+	if pull.code != 0 || load.code != 0 {
+		t.Fatalf("imgp2p pull | docker load of an image named ../../etc/cron.d/x:v1:\n%v\n%v", pull, load)
+	}
+	loaded := loadedImage(t, load)
+	removeImageOnCleanup(t, loaded)
+	if want := "localhost:5050/ipfs/" + cid + ":latest"; loaded != want {
+		t.Errorf("docker loaded %s, want %s", loaded, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -71,7 +72,7 @@ func (e *Export) repoTags(names []string) []name.Reference {
 		if !strings.ContainsAny(n, ":/") {
 			n = DefaultName(e.root.CID) + ":" + n
 		}
-		if tag, err := name.NewTag(n); err == nil {
+		if tag, err := dockerTag(n); err == nil {
 			refs = append(refs, tag)
 		}
 	}
@@ -80,10 +81,31 @@ func (e *Export) repoTags(names []string) []name.Reference {
 
 // CheckTag validates a docker tag given by the user.
 func CheckTag(s string) error {
-	if _, err := name.NewTag(s); err != nil {
+	if _, err := dockerTag(s); err != nil {
 		return fmt.Errorf("invalid tag %q: %v (want NAME:TAG)", s, err)
 	}
 	return nil
+}
+
+// pathComponent is one /-separated part of a repository path in docker's
+// reference grammar (distribution/reference).
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+
+// dockerTag parses s as a tag docker load and podman load accept.
+// go-containerregistry checks a repository's characters only, so it takes
+// "../../etc/x:v1" and "/x:v1", for which docker load refuses the whole
+// archive ("invalid reference format").
+func dockerTag(s string) (name.Tag, error) {
+	tag, err := name.NewTag(s)
+	if err != nil {
+		return name.Tag{}, err
+	}
+	for _, c := range strings.Split(tag.RepositoryStr(), "/") {
+		if !pathComponent.MatchString(c) {
+			return name.Tag{}, fmt.Errorf("repository path component %q is not lowercase letters and digits joined by . _ __ or -", c)
+		}
+	}
+	return tag, nil
 }
 
 func mustTag(s string) name.Tag {
