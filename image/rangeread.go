@@ -200,6 +200,7 @@ func writeRange(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, start, en
 
 type childSpan struct {
 	c          cid.Cid
+	size       int64 // the child's size, as its parent says
 	start, end int64 // relative to the child
 }
 
@@ -225,7 +226,7 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 	for i, l := range links {
 		size := int64(fsn.BlockSize(i))
 		if s, e := max(start, pos), min(end, pos+size); s < e {
-			spans = append(spans, childSpan{c: l.Cid, start: s - pos, end: e - pos})
+			spans = append(spans, childSpan{c: l.Cid, size: size, start: s - pos, end: e - pos})
 		}
 		pos += size
 	}
@@ -236,6 +237,17 @@ func writeProtoRange(ctx context.Context, ng ipld.NodeGetter, nd *merkledag.Prot
 		return fmt.Errorf("block %s: file size %d, but its parts add up to %d", nd.Cid(), fsn.FileSize(), pos)
 	}
 	return writeChildren(ctx, ng, spans, depth+1, write)
+}
+
+func checkChildSize(nd ipld.Node, want int64) error {
+	got, err := fileSize(nd)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("block %s: %d bytes, but its parent says %d", nd.Cid(), got, want)
+	}
+	return nil
 }
 
 type fetched struct {
@@ -313,7 +325,13 @@ func writeChildren(ctx context.Context, ng ipld.NodeGetter, spans []childSpan, d
 		if f.err != nil {
 			return f.err
 		}
-		err := writeRange(ctx, ng, f.nd, s.start, s.end, depth, write)
+		// A child holding more than its parent says would be cut to that
+		// size here, where OpenBlob's reader (and so pull and verify)
+		// reads it whole and fails: both refuse it.
+		err := checkChildSize(f.nd, s.size)
+		if err == nil {
+			err = writeRange(ctx, ng, f.nd, s.start, s.end, depth, write)
+		}
 		written++
 		if shared[i] {
 			<-aheadBudget
