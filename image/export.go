@@ -50,16 +50,10 @@ func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
 	}
 	e := &Export{root: r, filtered: opts.Platform != nil, manifests: manifests}
 	seen := map[v1.Hash]bool{}
-	add := func(d v1.Descriptor) {
-		if !seen[d.Digest] {
-			seen[d.Digest] = true
-			e.blobs = append(e.blobs, d)
-		}
-	}
 	var walk func(d v1.Descriptor, depth int) error
 	walk = func(d v1.Descriptor, depth int) error {
-		if depth > maxNesting {
-			return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+		if err := tooDeep(d.MediaType, depth); err != nil {
+			return err
 		}
 		if err := checkDescriptor(d); err != nil {
 			return err
@@ -67,7 +61,13 @@ func (r *Root) Plan(ctx context.Context, opts ExportOptions) (*Export, error) {
 		if seen[d.Digest] {
 			return nil
 		}
-		add(d)
+		// Push refuses more; a root built otherwise is refused here,
+		// before its blobs are fetched.
+		if len(e.blobs) >= maxBlobs {
+			return fmt.Errorf("image has more than %d blobs", maxBlobs)
+		}
+		seen[d.Digest] = true
+		e.blobs = append(e.blobs, d)
 		if isIndex(d.MediaType) || isManifest(d.MediaType) {
 			if err := budget.spend(d); err != nil {
 				return err

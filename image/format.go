@@ -20,6 +20,8 @@
 package image
 
 import (
+	"fmt"
+
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 )
@@ -54,6 +56,19 @@ const (
 	AnnotationRefName        = "org.opencontainers.image.ref.name"
 	annotationContainerdName = "io.containerd.image.name"
 )
+
+// tooDeep says whether a walk down from index.json reaches a blob of type
+// mt too deep, depth being the indexes and manifests it passed on the way
+// (0 for index.json's entries). An index there is the (depth+1)th nested:
+// past maxNesting, refused, as selectManifests counts them. An image
+// manifest under maxNesting indexes has its config and layers one level
+// below; nothing may be deeper (a manifest naming manifests as layers).
+func tooDeep(mt types.MediaType, depth int) error {
+	if depth > maxNesting+1 || isIndex(mt) && depth >= maxNesting {
+		return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+	}
+	return nil
+}
 
 func isIndex(mt types.MediaType) bool {
 	return mt == types.OCIImageIndex || mt == types.DockerManifestList

@@ -165,8 +165,8 @@ func (b *layoutBuilder) addBlob(ctx context.Context, d v1.Descriptor, keep bool)
 
 // walk adds d's blob and, for indexes and manifests, everything they name.
 func (b *layoutBuilder) walk(ctx context.Context, d v1.Descriptor, depth int) error {
-	if depth > maxNesting {
-		return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+	if err := tooDeep(d.MediaType, depth); err != nil {
+		return err
 	}
 	// A blob reached again (an index may list another many times over)
 	// adds nothing new, and nor does what it names.

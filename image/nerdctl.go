@@ -92,8 +92,8 @@ func openNerdctl(ctx context.Context, dag ipld.DAGService, c cid.Cid, nd ipld.No
 // walk records the CID of d's blob and, for indexes and manifests, of
 // everything they name, charging what it reads to budget.
 func (u urlBlobs) walk(ctx context.Context, d v1.Descriptor, depth int, budget *metaBudget) error {
-	if depth > maxNesting {
-		return fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+	if err := tooDeep(d.MediaType, depth); err != nil {
+		return err
 	}
 	if err := checkDescriptor(d); err != nil {
 		return err

@@ -105,8 +105,8 @@ func v1Desc(d ocispec.Descriptor) (v1.Descriptor, error) {
 // convert writes the blob d names (and, for indexes and manifests, what
 // they name) and returns d as nerdctl's format describes it.
 func (w *nerdctlWriter) convert(ctx context.Context, d ocispec.Descriptor, depth int) (ocispec.Descriptor, error) {
-	if depth > maxNesting {
-		return d, fmt.Errorf("image indexes nested deeper than %d", maxNesting)
+	if err := tooDeep(types.MediaType(d.MediaType), depth); err != nil {
+		return d, err
 	}
 	if done, ok := w.done[d.Digest]; ok {
 		return withPlacement(done, d), nil
