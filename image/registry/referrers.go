@@ -24,7 +24,7 @@ func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, root *image.
 	}
 	filter := r.URL.Query().Get("artifactType")
 	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
-	err = walkManifests(r.Context(), root, func(d v1.Descriptor, raw []byte) {
+	err = root.EachManifest(r.Context(), func(d v1.Descriptor, raw []byte) {
 		var m struct {
 			ArtifactType string            `json:"artifactType"`
 			Config       *v1.Descriptor    `json:"config"`

@@ -1,0 +1,103 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	chunker "github.com/ipfs/boxo/chunker"
+	mdtest "github.com/ipfs/boxo/ipld/merkledag/test"
+	"github.com/ipfs/boxo/ipld/unixfs/importer"
+	uio "github.com/ipfs/boxo/ipld/unixfs/io"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// hostileRoot stores an image root over blobs and index as anyone could
+// build one (with Kubo's older defaults, even), without imgp2p's importer
+// and its checks: what a peer can serve.
+func hostileRoot(t *testing.T, dag ipld.DAGService, blobs [][]byte, index []byte) cid.Cid {
+	t.Helper()
+	ctx := context.Background()
+	file := func(b []byte) ipld.Node {
+		nd, err := importer.BuildDagFromReader(dag, chunker.NewSizeSplitter(bytes.NewReader(b), 1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nd
+	}
+	dir := func(children map[string]ipld.Node) ipld.Node {
+		d, err := uio.NewDirectory(dag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, nd := range children {
+			if err := d.AddChild(ctx, name, nd); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nd, err := d.GetNode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dag.Add(ctx, nd); err != nil {
+			t.Fatal(err)
+		}
+		return nd
+	}
+	sha := map[string]ipld.Node{}
+	for _, b := range blobs {
+		sha[fmt.Sprintf("%x", sha256.Sum256(b))] = file(b)
+	}
+	return dir(map[string]ipld.Node{
+		"oci-layout": file([]byte(`{"imageLayoutVersion":"1.0.0"}`)),
+		"index.json": file(index),
+		"blobs":      dir(map[string]ipld.Node{"sha256": dir(sha)}),
+	}).Cid()
+}
+
+func descOf(mt types.MediaType, b []byte) v1.Descriptor {
+	return v1.Descriptor{MediaType: mt, Size: int64(len(b)), Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}}
+}
+
+// The referrers API reads every manifest and index in a root. A root's
+// author can make that cost much more than the root holds: manifests
+// alike but for their last bytes share all their 1 MiB chunks but the
+// last, so 30 distinct 3 MiB manifests take a few MB of blocks. Before,
+// each referrers request read all 90 MiB (and 25,000 of them, 75 GB), as
+// no walk of an image pulled or pushed may; now the walk is bounded as
+// theirs are, and the request fails.
+func TestReferrersWalkIsBoundedLikeEveryWalk(t *testing.T) {
+	const n = 30
+	dag := mdtest.Mock()
+	pad := strings.Repeat("A", 3<<20)
+	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	var blobs [][]byte
+	for i := range n {
+		m := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[],"annotations":{"pad":"%s","n":"%d"}}`, pad, i)
+		blobs = append(blobs, m)
+		idx.Manifests = append(idx.Manifests, descOf(types.OCIManifestSchema1, m))
+	}
+	index, _ := json.Marshal(idx)
+	root := hostileRoot(t, dag, blobs, index)
+	srv := httptest.NewServer(New(Options{DAG: dag}))
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "/v2/ipfs/" + root.String() + "/referrers/sha256:" + strings.Repeat("0", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK || !strings.Contains(string(body), "metadata") {
+		t.Errorf("referrers of a root of %d distinct 3 MiB manifests: %s %s; want it refused for its metadata", n, resp.Status, body)
+	}
+}
