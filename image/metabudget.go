@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -19,6 +20,7 @@ const maxMetadataTotal = 64 << 20
 // reads (or, for configs, names) against maxMetadataTotal, before it is
 // read.
 type metaBudget struct {
+	mu      sync.Mutex
 	spent   int64
 	charged map[v1.Hash]bool
 }
@@ -31,6 +33,8 @@ func (b *metaBudget) spend(d v1.Descriptor) error {
 	if d.Size < 0 {
 		return fmt.Errorf("blob %s: negative size %d", d.Digest, d.Size)
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.charged[d.Digest] {
 		return nil
 	}

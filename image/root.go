@@ -32,6 +32,8 @@ type Root struct {
 	layoutFiles []cid.Cid
 	rawIndex    []byte
 	index       *v1.IndexManifest
+	// budget, when set, is charged with every metadata blob read.
+	budget *metaBudget
 }
 
 // Open reads an image root: imgp2p's layout directory, or a nerdctl
@@ -126,6 +128,16 @@ func followPath(ctx context.Context, dag ipld.NodeGetter, nd ipld.Node, names ..
 func (r *Root) ReadingFrom(dag ipld.DAGService) *Root {
 	c := *r
 	c.dag = dag
+	return &c
+}
+
+// Budgeted returns the same root charging every manifest, index and
+// config it reads from now on to a metadata budget of its own (see
+// maxMetadataTotal): what one gateway request may read, which a root's
+// author can otherwise make cost far more than the blocks it holds.
+func (r *Root) Budgeted() *Root {
+	c := *r
+	c.budget = newMetaBudget()
 	return &c
 }
 
@@ -300,6 +312,11 @@ func (r *Root) readMeta(ctx context.Context, d v1.Descriptor) ([]byte, error) {
 	}
 	if d.Size > maxMetadataSize {
 		return nil, fmt.Errorf("blob %s: %d bytes %w (limit %d)", d.Digest, d.Size, ErrTooLargeForMetadata, maxMetadataSize)
+	}
+	if r.budget != nil {
+		if err := r.budget.spend(d); err != nil {
+			return nil, err
+		}
 	}
 	rc, err := r.OpenBlob(ctx, d)
 	if err != nil {

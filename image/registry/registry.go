@@ -88,6 +88,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, rerr)
 		return
 	}
+	// Resolving a tag reads every manifest it may name, and tags/list
+	// every manifest index.json lists: each request's reads are bounded
+	// as a pull's are.
+	root = root.Budgeted()
 	switch req.kind {
 	case kindManifest:
 		rerr = h.manifest(w, r, root, req.ref)
