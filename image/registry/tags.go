@@ -62,8 +62,10 @@ func latestIsAmbiguous(ctx context.Context, root *image.Root) (bool, error) {
 // same image listed under two tags is still one image.
 func distinctDigests(descs []v1.Descriptor) []v1.Descriptor {
 	var out []v1.Descriptor
+	seen := map[v1.Hash]bool{}
 	for _, d := range descs {
-		if !slices.ContainsFunc(out, func(o v1.Descriptor) bool { return o.Digest == d.Digest }) {
+		if !seen[d.Digest] {
+			seen[d.Digest] = true
 			out = append(out, d)
 		}
 	}
