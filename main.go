@@ -36,7 +36,7 @@ func main() {
 	stopProfile()
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "imgp2p:", err)
+		fmt.Fprintln(os.Stderr, "imgp2p:", commands.ErrorText(err))
 		os.Exit(1)
 	}
 }
