@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -96,4 +97,29 @@ func peerShare(t testing.TB, res result, id string) int64 {
 		return 0
 	}
 	return parseIBytes(t, string(m[1]))
+}
+
+// seededLAN is a LAN of a seeder holding a random image and a puller,
+// each running its daemon; want is the image as the seeder writes it,
+// with its summary (every block local there: the image's block count).
+type seededLAN struct {
+	l              *lan
+	hs, hp         *lanHost
+	seeder, puller *repo
+	ds, dp         *daemon
+	cid, want      string
+	image          summary
+}
+
+func newSeededLAN(t *testing.T, mibs int, seed uint64) *seededLAN {
+	t.Helper()
+	s := &seededLAN{l: newLAN(t)}
+	s.hs, s.hp = s.l.host("seeder"), s.l.host("puller")
+	s.seeder, s.puller = s.hs.repo(t), s.hp.repo(t)
+	s.cid = s.seeder.push(randomLayout(t, mibs, seed))
+	s.want = filepath.Join(t.TempDir(), "want.tar")
+	s.image = parseSummary(t, s.seeder.ok("pull", "-o", s.want, s.cid))
+	s.ds = s.hs.daemon(s.seeder)
+	s.dp = s.hp.daemon(s.puller)
+	return s
 }

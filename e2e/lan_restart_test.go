@@ -16,15 +16,8 @@ import (
 // more than the rest), writes the seeder's image, and the repo verifies
 // clean.
 func TestLANPullerRestartedResumes(t *testing.T) {
-	l := newLAN(t)
-	hs, hp := l.host("seeder"), l.host("puller")
-	seeder, puller := hs.repo(t), hp.repo(t)
-	cid := seeder.push(randomLayout(t, 32, 12))
-	want := filepath.Join(t.TempDir(), "want.tar")
-	// Every block is local there: its summary counts the image's blocks.
-	image := parseSummary(t, seeder.ok("pull", "-o", want, cid))
-	ds := hs.daemon(seeder)
-	dp := hp.daemon(puller)
+	n := newSeededLAN(t, 32, 12)
+	l, hs, hp, puller, cid, want, image, ds, dp := n.l, n.hs, n.hp, n.puller, n.cid, n.want, n.image, n.ds, n.dp
 	// 32 MiB at 5 MB/s: the daemon is killed with a quarter of it stored.
 	l.shape(hs, "40mbit")
 	waitPeer(t, puller, ds.ID, "mdns", hs.IP)

@@ -16,14 +16,8 @@ import (
 // saw no block for 5 s, redialed (throwing away every block in flight),
 // and again, and failed after 20 s with none stored.
 func TestLANSlowLink(t *testing.T) {
-	l := newLAN(t)
-	hs, hp := l.host("seeder"), l.host("puller")
-	seeder, puller := hs.repo(t), hp.repo(t)
-	cid := seeder.push(randomLayout(t, 4, 14))
-	want := filepath.Join(t.TempDir(), "want.tar")
-	image := parseSummary(t, seeder.ok("pull", "-o", want, cid))
-	ds := hs.daemon(seeder)
-	dp := hp.daemon(puller)
+	n := newSeededLAN(t, 4, 14)
+	l, hs, hp, puller, cid, want, image, ds, dp := n.l, n.hs, n.hp, n.puller, n.cid, n.want, n.image, n.ds, n.dp
 	l.shape(hp, "2mbit")
 	waitPeer(t, puller, ds.ID, "mdns", hs.IP)
 
