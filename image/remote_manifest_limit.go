@@ -15,11 +15,20 @@ type manifestLimit struct{ next http.RoundTripper }
 
 func (t manifestLimit) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/manifests/") {
+	if err != nil || req.Method != http.MethodGet || !isManifestPath(req.URL.Path) {
 		return resp, err
 	}
 	resp.Body = &limitedManifest{ReadCloser: resp.Body, left: maxMetadataSize, host: req.URL.Host}
 	return resp, nil
+}
+
+// isManifestPath tells a manifest's URL (/v2/NAME/manifests/REFERENCE)
+// from others: a repository's name may itself have a component
+// "manifests" (ci/manifests/app), whose blobs' URLs hold "/manifests/"
+// too, and a reference holds no "/".
+func isManifestPath(path string) bool {
+	i := strings.LastIndex(path, "/manifests/")
+	return i >= 0 && !strings.Contains(path[i+len("/manifests/"):], "/")
 }
 
 type limitedManifest struct {

@@ -2,6 +2,8 @@ package image
 
 import (
 	"context"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -43,5 +45,39 @@ func TestImportRemoteStopsReadingAManifestPastTheLimit(t *testing.T) {
 	// What is in flight when the reader stops (socket buffers) is sent too.
 	if n := sent.Load(); n > 2*maxMetadataSize+(8<<20) {
 		t.Errorf("the registry sent %d MiB of a manifest before the push stopped reading", n>>20)
+	}
+}
+
+// A repository may have a path component named "manifests" (a team's
+// "ci/manifests/app"): its blobs' URLs then hold "/manifests/" too, and a
+// layer is no manifest to cut off at 4 MiB.
+func TestImportRemoteOfARepositoryNamedManifestsReadsLayersWhole(t *testing.T) {
+	ctx := context.Background()
+	ref := newRegistry(t, nil) + "/ci/manifests/app:v1"
+	img, err := random.Image(6<<20, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(mustRef(t, ref), img); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ImportRemote(ctx, mdtest.Mock(), ref, ImportOptions{}, RemoteOptions{}); err != nil {
+		t.Fatalf("push of a 6 MiB layer from %s: %v", ref, err)
+	}
+}
+
+func TestIsManifestPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/v2/app/manifests/v1":                  true,
+		"/v2/ci/manifests/app/manifests/v1":     true,
+		"/v2/manifests/manifests/sha256:abc":    true,
+		"/v2/ci/manifests/app/blobs/sha256:abc": false,
+		"/v2/ci/manifests/app/blobs/uploads/":   false,
+		"/v2/ci/manifests/app/tags/list":        false,
+		"/v2/app/blobs/sha256:abc":              false,
+	} {
+		if got := isManifestPath(path); got != want {
+			t.Errorf("isManifestPath(%q) = %v, want %v", path, got, want)
+		}
 	}
 }
