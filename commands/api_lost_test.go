@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -44,3 +45,46 @@ func TestCancelledCallIsNotADaemonLost(t *testing.T) {
 		}
 	}
 }
+
+// A daemon that refuses a push it is still being sent (a gzip bomb on
+// stdin) answers with its error and hangs up: the client says that
+// error, not that the daemon closed the connection.
+func TestRefusedUploadSaysTheDaemonsError(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As serveLogged answers an op that failed before its first line.
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serveLogged(w, r, func(ctx context.Context) (pushResult, error) {
+			if r.URL.Query().Has("line") {
+				logfFrom(ctx, nil)("reading the archive")
+			}
+			io.CopyN(io.Discard, r.Body, 1<<20)
+			return pushResult{}, errors.New("layer decompresses past the limit")
+		})
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	c, ok := dialDaemon(context.Background(), filepath.Dir(sock))
+	if !ok {
+		t.Fatal("no daemon on the socket")
+	}
+	c.logf = func(string, ...any) {}
+	for i := 0; i < 20; i++ {
+		body := io.LimitReader(zeros{}, 256<<20)
+		path := "/push"
+		if i%2 == 1 {
+			path += "?line=1" // refused after a line: the logged stream
+		}
+		err := c.call(context.Background(), http.MethodPost, path, body, nil, nil)
+		if err == nil || !strings.Contains(err.Error(), "decompresses past the limit") {
+			t.Fatalf("refused upload %d: %v, want the daemon's error", i, err)
+		}
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
