@@ -76,8 +76,11 @@ func watchStalls(ctx context.Context, w io.Writer, n stallNode, limit time.Durat
 				// longer than the wait for a redial to be whole, and each
 				// redial threw away every block in flight (over 2 Mbit/s
 				// with --timeout 20s, a 4 MiB image never came).
+				// Incoming dips when the node takes back a message that
+				// held no block, counted as it was read: only a new
+				// high is progress.
 				st := n.Stats()
-				written, fetched := s.written.Load(), st.Bytes+st.Incoming
+				written, fetched := s.written.Load(), max(lastFetched, st.Bytes+st.Incoming)
 				if written != lastWritten || st.Bytes != lastBlocks || s.writing.Load() {
 					lastBlocks, blockSince = st.Bytes, now
 				}

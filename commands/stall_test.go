@@ -138,3 +138,30 @@ func TestStallEndsWhenBytesNeverMakeABlock(t *testing.T) {
 		t.Errorf("ended with %v, want a stall naming no whole block", cause)
 	}
 }
+
+// chatterNode stores no block; its Incoming rises as a message of wants
+// is read and falls back once the node sees it held no block.
+type chatterNode struct{ reads atomic.Int64 }
+
+func (n *chatterNode) Stats() node.Stats {
+	return node.Stats{Incoming: 100 * (n.reads.Add(1) % 2)}
+}
+func (*chatterNode) ConnectedPeers() []peer.ID { return nil }
+func (*chatterNode) Redial(context.Context)    {}
+
+// Messages without blocks are no progress even when a tick catches one
+// half counted: the watch ends on --timeout, not 4× --timeout.
+func TestStallSeesThroughChatter(t *testing.T) {
+	t.Parallel()
+	const limit = 400 * time.Millisecond
+	_, ctx, stop := watchStalls(context.Background(), io.Discard, &chatterNode{}, limit, func(string, ...any) {})
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(partialLimit * limit):
+		t.Fatalf("still going %v after the watch started, with --timeout %v and only chatter", partialLimit*limit, limit)
+	}
+	if cause := context.Cause(ctx); !errors.Is(cause, errStalled) || !strings.Contains(cause.Error(), "no block arrived") {
+		t.Errorf("ended with %v, want a stall naming no block", cause)
+	}
+}

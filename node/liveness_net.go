@@ -10,6 +10,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // The two ends liveness listens at: bitswap's messages, for what each peer
@@ -64,6 +66,7 @@ type owingReceiver struct {
 }
 
 func (r owingReceiver) ReceiveMessage(ctx context.Context, p peer.ID, msg bsmsg.BitSwapMessage) {
+	r.l.uncountChatter(p, msg)
 	for _, b := range msg.Blocks() {
 		r.l.forgive(p, string(b.Cid().Hash()))
 	}
@@ -77,6 +80,30 @@ func (r owingReceiver) PeerDisconnected(p peer.ID) {
 	r.l.gone(p)
 	r.Receiver.PeerDisconnected(p)
 }
+
+// uncountChatter takes back from incoming the bytes of a message from an
+// owing peer that carried no block: its wants, HAVEs and DONT_HAVEs. A
+// puller that owes this node a block sends its own wants all the time, and
+// counted as a block in transit they kept a pull whose want that peer had
+// lost from looking stalled, so it waited 4× --timeout instead of
+// redialing. The bytes were counted as they were read, a moment ago.
+func (l *liveness) uncountChatter(p peer.ID, msg bsmsg.BitSwapMessage) {
+	if len(msg.Blocks()) != 0 {
+		return
+	}
+	if _, owes := l.heard.Load(p); !owes {
+		return
+	}
+	n := proto.Size(msg.ToProtoV1())
+	l.incoming.Add(-int64(protowire.SizeVarint(uint64(n)) + n + chatterSlack))
+}
+
+// chatterSlack is taken back beyond a message's size as boxo encodes it,
+// in case a peer's bitswap encodes it a few bytes longer: bytes left
+// counted would add up, message by message, to progress. Taking back too
+// much only hides as many bytes of the next block, kilobytes a second
+// even at 2 Mbit/s.
+const chatterSlack = 16
 
 // asked notes the blocks msg asks p for, and the wants it cancels.
 func (l *liveness) asked(p peer.ID, msg bsmsg.BitSwapMessage) {

@@ -1,11 +1,15 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	bsmsg "github.com/ipfs/boxo/bitswap/message"
+	pb "github.com/ipfs/boxo/bitswap/message/pb"
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -87,3 +91,49 @@ func TestLivenessCountsIncomingBlockBytes(t *testing.T) {
 		t.Errorf("incoming %d bytes, want the owing peer's 1000 bitswap bytes", got)
 	}
 }
+
+// A message that carries no block is no block in transit: a peer that owes
+// blocks and keeps sending its own wants must look as stalled as a silent
+// one, or a pull waits 4× --timeout before it redials.
+func TestLivenessTakesBackMessagesWithoutBlocks(t *testing.T) {
+	l := newLiveness(context.Background(), nil)
+	owing := peer.ID("owing")
+	l.owe(owing, "a")
+	r := owingReceiver{Receiver: nopReceiver{}, l: l}
+	h := hearing{l}
+
+	wants := bsmsg.New(false)
+	for i := range 20 {
+		wants.AddEntry(blocks.NewBlock([]byte{byte(i)}).Cid(), 1, pb.Message_Wantlist_Have, true)
+	}
+	wants.AddHave(blocks.NewBlock([]byte("have")).Cid())
+	var wire bytes.Buffer
+	if err := wants.ToNetV1(&wire); err != nil {
+		t.Fatal(err)
+	}
+	h.LogRecvMessageStream(int64(wire.Len()), "/ipfs/bitswap/1.2.0", owing)
+	r.ReceiveMessage(context.Background(), owing, wants)
+	if got := l.incoming.Load(); got > 0 {
+		t.Errorf("after a %d-byte message of wants and HAVEs, incoming is %d bytes, want none", wire.Len(), got)
+	}
+
+	before := l.incoming.Load()
+	withBlock := bsmsg.New(false)
+	withBlock.AddBlock(blocks.NewBlock(make([]byte, 1000)))
+	wire.Reset()
+	if err := withBlock.ToNetV1(&wire); err != nil {
+		t.Fatal(err)
+	}
+	h.LogRecvMessageStream(int64(wire.Len()), "/ipfs/bitswap/1.2.0", owing)
+	r.ReceiveMessage(context.Background(), owing, withBlock)
+	if got := l.incoming.Load() - before; got < 1000 {
+		t.Errorf("a message with a 1000-byte block added %d bytes to incoming", got)
+	}
+}
+
+type nopReceiver struct{}
+
+func (nopReceiver) ReceiveMessage(context.Context, peer.ID, bsmsg.BitSwapMessage) {}
+func (nopReceiver) ReceiveError(error)                                            {}
+func (nopReceiver) PeerConnected(peer.ID)                                         {}
+func (nopReceiver) PeerDisconnected(peer.ID)                                      {}
