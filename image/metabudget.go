@@ -1,6 +1,7 @@
 package image
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -15,6 +16,10 @@ import (
 // of heap, and an index.json can list 25,000. Real images have kilobytes
 // of metadata apiece; 64 MiB is sixteen of the largest blobs allowed.
 const maxMetadataTotal = 64 << 20
+
+// ErrMetadataOverBudget matches the error for an image whose metadata is
+// more than maxMetadataTotal in all: no retry can read it.
+var ErrMetadataOverBudget = errors.New("image metadata (indexes, manifests, configs) is over the limit")
 
 // metaBudget charges each distinct metadata blob one walk of an image
 // reads (or, for configs, names) against maxMetadataTotal, before it is
@@ -40,7 +45,7 @@ func (b *metaBudget) spend(d v1.Descriptor) error {
 	}
 	b.charged[d.Digest] = true
 	if b.spent += d.Size; b.spent > maxMetadataTotal {
-		return fmt.Errorf("image metadata (indexes, manifests, configs) is more than %d MiB in all, at blob %s", maxMetadataTotal>>20, d.Digest)
+		return fmt.Errorf("%w of %d MiB in all, at blob %s", ErrMetadataOverBudget, maxMetadataTotal>>20, d.Digest)
 	}
 	return nil
 }

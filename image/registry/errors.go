@@ -58,12 +58,14 @@ func writeError(w http.ResponseWriter, r *http.Request, e *regError) {
 }
 
 // fetchError answers a failed read of what, something the image lists or
-// may list. Only a digest the image does not list is a 404: a client takes
-// that as final. Blocks that neither the repo nor a peer provided in time
+// may list. Only a digest the image does not list, or an image whose
+// metadata is more than any walk reads, is a 404: a client takes that as
+// final, where it retries a 500 (containerd three times, each a walk of
+// 64 MiB). Blocks that neither the repo nor a peer provided in time
 // are a 503, which docker and containerd retry.
 func (h *Handler) fetchError(ctx context.Context, err error, code, what string) *regError {
 	switch {
-	case errors.Is(err, image.ErrBlobNotInImage), errors.Is(err, image.ErrTooLargeForMetadata):
+	case errors.Is(err, image.ErrBlobNotInImage), errors.Is(err, image.ErrTooLargeForMetadata), errors.Is(err, image.ErrMetadataOverBudget):
 		return errorf(http.StatusNotFound, code, err.Error())
 	case errors.Is(context.Cause(ctx), errStalled):
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, fmt.Sprintf("%s: no block arrived from the repo or from peers for %v", what, h.opts.StallTimeout))
