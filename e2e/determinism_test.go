@@ -119,3 +119,22 @@ func TestPullPlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestCarriedAcrossAnAirGap: an image carried as a file (a USB stick to
+// a ship) keeps its CID: `pull --format oci-archive` on one side, `push`
+// of the file into a fresh repo on the other, gives the CID back, so the
+// far side's LAN serves and pulls it under the same name. So for an image
+// first pushed from a docker-archive (`docker save`).
+func TestCarriedAcrossAnAirGap(t *testing.T) {
+	r := newRepo(t)
+	dockerTar := filepath.Join(t.TempDir(), "saved.tar")
+	r.ok("pull", "-o", dockerTar, r.push(helloLayout(t)))
+	for what, src := range map[string]string{"an OCI layout": multiLayout(t), "a docker-archive": dockerTar} {
+		cid := r.push(src)
+		carried := filepath.Join(t.TempDir(), "carried.tar")
+		r.ok("pull", "--format", "oci-archive", "-o", carried, cid)
+		if got := newRepo(t).push(carried); got != cid {
+			t.Errorf("an image pushed from %s, carried as an oci-archive: CID %s on the far side, want %s", what, got, cid)
+		}
+	}
+}
