@@ -52,7 +52,12 @@ func (m *metrics) listen(addr string) error {
 	}
 	m.ln = ln
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	// Beside our own series, the default registry's: the Go runtime's and
+	// the process's (go_goroutines, process_resident_memory_bytes,
+	// process_open_fds: what a long-running seeder is watched by), and
+	// libp2p's, which registers there (connections by transport, resource
+	// manager limits hit).
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{m.reg, prometheus.DefaultGatherer}, promhttp.HandlerOpts{}))
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }

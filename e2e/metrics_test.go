@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // metricsSample is one scrape of a Prometheus text endpoint: series key
@@ -33,36 +36,40 @@ func metricKey(name string, labels ...string) string {
 	return name + "{" + strings.Join(pairs, ",") + "}"
 }
 
-// parseMetrics reads the Prometheus text format. Label values here never
-// hold commas or quotes, so a plain split does.
+// parseMetrics reads the Prometheus text format with Prometheus's own
+// parser: libp2p's series, served beside ours, have label values a
+// hand-split would misread. A histogram or summary gives its _sum and
+// _count.
 func parseMetrics(body []byte) (metricsSample, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
 	s := metricsSample{}
-	sc := bufio.NewScanner(strings.NewReader(string(body)))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		series, value, ok := strings.Cut(line, " ")
-		if !ok {
-			return nil, fmt.Errorf("not a sample line: %q", line)
-		}
-		value, _, _ = strings.Cut(strings.TrimSpace(value), " ") // drop a timestamp
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return nil, fmt.Errorf("sample %q: %v", line, err)
-		}
-		name, rest, hasLabels := strings.Cut(series, "{")
-		var labels []string
-		if hasLabels {
-			for _, kv := range strings.Split(strings.TrimSuffix(rest, "}"), ",") {
-				k, v, _ := strings.Cut(kv, "=")
-				labels = append(labels, k, strings.Trim(v, `"`))
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName(), l.GetValue())
+			}
+			switch {
+			case m.Counter != nil:
+				s[metricKey(name, labels...)] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				s[metricKey(name, labels...)] = m.GetGauge().GetValue()
+			case m.Untyped != nil:
+				s[metricKey(name, labels...)] = m.GetUntyped().GetValue()
+			case m.Histogram != nil:
+				s[metricKey(name+"_sum", labels...)] = m.GetHistogram().GetSampleSum()
+				s[metricKey(name+"_count", labels...)] = float64(m.GetHistogram().GetSampleCount())
+			case m.Summary != nil:
+				s[metricKey(name+"_sum", labels...)] = m.GetSummary().GetSampleSum()
+				s[metricKey(name+"_count", labels...)] = float64(m.GetSummary().GetSampleCount())
 			}
 		}
-		s[metricKey(name, labels...)] = v
 	}
-	return s, sc.Err()
+	return s, nil
 }
 
 // scrapeOnce GETs http://addr/metrics from namespace ns.
@@ -194,6 +201,13 @@ func TestMetricsPeerTransfer(t *testing.T) {
 		a0.want(t, k)
 		b0.want(t, k)
 	}
+	// What a long-running seeder is watched by: its memory, descriptors
+	// and goroutines.
+	for _, k := range []string{"process_resident_memory_bytes", "process_open_fds", "go_goroutines"} {
+		if v := a0.want(t, k); v <= 0 {
+			t.Errorf("%s is %v", k, v)
+		}
+	}
 
 	b.ok("pull", "--peer", da.Addr, "--timeout", "2m", "-o", filepath.Join(t.TempDir(), "img.tar"), cid)
 	a1, b1 := scrape(t, netns, addrA, logA), scrape(t, netns, addrB, logB)
@@ -216,6 +230,10 @@ func TestMetricsPeerTransfer(t *testing.T) {
 	}
 	if d := delta(a1, a0, fetchedBytes); d != 0 {
 		t.Errorf("A holds the whole image yet its %s grew by %.0f", fetchedBytes, d)
+	}
+	// libp2p's own series are served too.
+	if k := metricKey("libp2p_rcmgr_connections", "dir", "outbound", "scope", "system"); b1.want(t, k) < 1 {
+		t.Errorf("B's %s is %.0f while it keeps its connection to A", k, b1[k])
 	}
 	if b1[peersGauge] < 1 {
 		t.Errorf("B's %s is %.0f right after pulling from A over a connection it keeps", peersGauge, b1[peersGauge])
