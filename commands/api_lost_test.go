@@ -15,24 +15,12 @@ import (
 // A client whose user pressed Ctrl-C mid-request ends with the
 // cancellation, not with a guess that the daemon stopped or hung up.
 func TestCancelledCallIsNotADaemonLost(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "api.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(headerLog, logProtocol)
 		w.Write([]byte(`{"log":"fetching"}` + "\n"))
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	c, ok := dialDaemon(context.Background(), filepath.Dir(sock))
-	if !ok {
-		t.Fatal("no daemon on the socket")
-	}
-	c.logf = func(string, ...any) {}
+	})
 	for _, cancelled := range []func(context.CancelCauseFunc){
 		func(cancel context.CancelCauseFunc) { cancel(nil) },
 		func(cancel context.CancelCauseFunc) { cancel(errors.New("interrupted")) },
@@ -50,13 +38,8 @@ func TestCancelledCallIsNotADaemonLost(t *testing.T) {
 // stdin) answers with its error and hangs up: the client says that
 // error, not that the daemon closed the connection.
 func TestRefusedUploadSaysTheDaemonsError(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "api.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// As serveLogged answers an op that failed before its first line.
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		serveLogged(w, r, func(ctx context.Context) (pushResult, error) {
 			if r.URL.Query().Has("line") {
 				logfFrom(ctx, nil)("reading the archive")
@@ -64,14 +47,7 @@ func TestRefusedUploadSaysTheDaemonsError(t *testing.T) {
 			io.CopyN(io.Discard, r.Body, 1<<20)
 			return pushResult{}, errors.New("layer decompresses past the limit")
 		})
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	c, ok := dialDaemon(context.Background(), filepath.Dir(sock))
-	if !ok {
-		t.Fatal("no daemon on the socket")
-	}
-	c.logf = func(string, ...any) {}
+	})
 	for i := 0; i < 20; i++ {
 		body := io.LimitReader(zeros{}, 256<<20)
 		path := "/push"
@@ -83,6 +59,26 @@ func TestRefusedUploadSaysTheDaemonsError(t *testing.T) {
 			t.Fatalf("refused upload %d: %v, want the daemon's error", i, err)
 		}
 	}
+}
+
+// fakeDaemon serves handle on an API socket of a temporary repo and
+// returns a client dialed to it, logging nowhere.
+func fakeDaemon(t *testing.T, handle http.HandlerFunc) *remoteBackend {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handle}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	c, ok := dialDaemon(context.Background(), filepath.Dir(sock))
+	if !ok {
+		t.Fatal("no daemon on the socket")
+	}
+	c.logf = func(string, ...any) {}
+	return c
 }
 
 type zeros struct{}
