@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -88,7 +89,9 @@ func (s *layoutDir) add(ctx context.Context, d v1.Descriptor, keep bool) (addedF
 
 // openRegular opens a layout file, refusing anything but a regular file
 // (symlinks are followed): a named pipe would block the open for good, and
-// a device (/dev/urandom) never ends.
+// a device (/dev/urandom) never ends. The stat before the open keeps
+// devices unopened; the one after it is of what was opened, for a file
+// swapped for a pipe in between, which O_NONBLOCK opens at once.
 func openRegular(path string) (*os.File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -97,8 +100,23 @@ func openRegular(path string) (*os.File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
 	}
-	return os.Open(path)
+	betweenStatAndOpen(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
+	}
+	return f, nil
 }
+
+// betweenStatAndOpen lets a test swap the file in the window.
+var betweenStatAndOpen = func(string) {}
 
 func fileKind(m fs.FileMode) string {
 	switch {
