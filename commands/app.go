@@ -74,18 +74,32 @@ and moves them between machines over libp2p and bitswap.
 }
 
 // groupAction is the action of the app and of commands that only hold
-// subcommands: help when given nothing, an error naming what was not
-// found otherwise.
+// subcommands. The app alone shows its help, as docker does; a group
+// given nothing or a name it lacks is a one-line error naming its
+// subcommands: `imgp2p swarm-key > swarm.key` wrote the help into the key
+// file and exited 0.
 func groupAction(parent string) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		if c.NArg() == 0 {
-			if parent == "" {
+		if parent == "" {
+			if c.NArg() == 0 {
 				return cli.ShowAppHelp(c)
 			}
-			return cli.ShowSubcommandHelp(c)
+			return fmt.Errorf("unknown command %q (imgp2p --help lists them)", c.Args().First())
 		}
-		where := strings.TrimSpace("imgp2p " + parent)
-		return fmt.Errorf("unknown command %q (%s --help lists them)", strings.TrimSpace(parent+" "+c.Args().First()), where)
+		var names []string
+		for _, sub := range c.Command.Subcommands {
+			if sub.Name != "help" && !sub.Hidden {
+				names = append(names, sub.Name)
+			}
+		}
+		list := names[len(names)-1]
+		if len(names) > 1 {
+			list = strings.Join(names[:len(names)-1], ", ") + " or " + list
+		}
+		if c.NArg() == 0 {
+			return fmt.Errorf("%s needs a subcommand: %s (imgp2p %s --help)", parent, list, parent)
+		}
+		return fmt.Errorf("%s has no subcommand %q: use %s (imgp2p %s --help)", parent, c.Args().First(), list, parent)
 	}
 }
 

@@ -34,14 +34,6 @@ func pinCommand() *cli.Command {
 		Name:      "pin",
 		Usage:     "keep images in the repo, or let them go",
 		ArgsUsage: "add|rm|ls",
-		// Without an action, a missing or mistyped subcommand printed the
-		// help to stdout and exited 0, or said "No help topic" (exit 3).
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return fmt.Errorf("pin needs a subcommand: add, rm or ls (imgp2p pin --help)")
-			}
-			return fmt.Errorf("pin has no subcommand %q: use add, rm or ls (imgp2p pin --help)", c.Args().First())
-		},
 		Description: `Pinned images survive garbage collection. push pins what it stores; pulled
 images are cached until pinned.
 

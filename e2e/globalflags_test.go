@@ -55,7 +55,8 @@ func TestRepoFlagAfterTheCommandName(t *testing.T) {
 
 // TestUnknownCommandIsOneLineError: `imgp2p frob` printed urfave/cli's
 // "No help topic for 'frob'" and exited 3; `imgp2p pin frob` the same.
-// Now it is one line naming the command and where the list is.
+// Now it is one line naming the command and where the list is, and a
+// command group given no subcommand is an error too, not help on stdout.
 func TestUnknownCommandIsOneLineError(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -64,6 +65,10 @@ func TestUnknownCommandIsOneLineError(t *testing.T) {
 		{[]string{"frob"}, `unknown command "frob" (imgp2p --help lists them)`},
 		// pin's own action names its subcommands (usage_repo_test.go).
 		{[]string{"pin", "frob"}, `pin has no subcommand "frob": use add, rm or ls (imgp2p pin --help)`},
+		// `imgp2p swarm-key > swarm.key` (generate forgotten) wrote the
+		// help into the key file and exited 0.
+		{[]string{"swarm-key"}, `swarm-key needs a subcommand: generate (imgp2p swarm-key --help)`},
+		{[]string{"swarm-key", "frob"}, `swarm-key has no subcommand "frob": use generate (imgp2p swarm-key --help)`},
 	} {
 		res, _ := bare(t, c.args...)
 		if res.code != 1 || len(res.stdout) != 0 || strings.TrimSpace(string(res.stderr)) != "imgp2p: "+c.says {
