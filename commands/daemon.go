@@ -42,7 +42,7 @@ ls, id, pin, gc, verify, peers, providers) goes through it. Stops cleanly on SIG
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on `MULTIADDR` (repeatable; replaces the config's Listen, default TCP and QUIC on port 4001)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
-			&cli.StringFlag{Name: "registry", Usage: "also serve the read-only registry gateway on `HOST:PORT`"},
+			&cli.StringFlag{Name: "registry", Usage: "also serve the read-only registry gateway on `HOST:PORT` (a bare :PORT means loopback)"},
 			metricsFlag(),
 		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
@@ -55,6 +55,23 @@ ls, id, pin, gc, verify, peers, providers) goes through it. Stops cleanly on SIG
 // API and, when registry is set, the registry gateway.
 func runNode(c *cli.Context, listen []string, registry string) error {
 	ctx := c.Context
+	gatewayFlag, swarmFlag := "registry", "--listen"
+	if c.Command.Name == "serve" {
+		gatewayFlag, swarmFlag = "listen", "--swarm-listen"
+	}
+	if registry != "" {
+		var err error
+		if registry, err = httpAddr(gatewayFlag, swarmFlag, registry); err != nil {
+			return err
+		}
+	}
+	metricsAddr := c.String("metrics")
+	if metricsAddr != "" {
+		var err error
+		if metricsAddr, err = httpAddr("metrics", swarmFlag, metricsAddr); err != nil {
+			return err
+		}
+	}
 	setMemoryLimit(daemonMemoryLimit)
 	repo, err := openForNode(c, registry)
 	if err != nil {
@@ -83,9 +100,9 @@ func runNode(c *cli.Context, listen []string, registry string) error {
 	g.Go(api.serve)
 	stops := []func(context.Context) error{api.shutdown}
 	var m *metrics
-	if addr := c.String("metrics"); addr != "" {
+	if metricsAddr != "" {
 		m = newMetrics(n)
-		if err := m.listen(addr); err != nil {
+		if err := m.listen(metricsAddr); err != nil {
 			api.shutdown(ctx)
 			return err
 		}

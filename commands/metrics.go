@@ -41,11 +41,8 @@ func newMetrics(n *node.Node) *metrics {
 	return m
 }
 
-// listen binds the endpoint; an address without a host means loopback.
+// listen binds the endpoint at addr, as httpAddr checked it.
 func (m *metrics) listen(addr string) error {
-	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)

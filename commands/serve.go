@@ -32,7 +32,7 @@ Listens on loopback unless told otherwise.
    crane manifest 127.0.0.1:5050/ipfs/CID
    imgp2p serve --listen 0.0.0.0:5050      # reachable from other hosts, explicitly`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: defaultRegistryAddr, Usage: "serve the gateway on `HOST:PORT`"},
+			&cli.StringFlag{Name: "listen", Value: defaultRegistryAddr, Usage: "serve the gateway on `HOST:PORT` (a bare :PORT means loopback)"},
 			&cli.StringSliceFlag{Name: "swarm-listen", Usage: "libp2p listen `MULTIADDR` (repeatable; default from the config)"},
 			&cli.StringSliceFlag{Name: "peer", Usage: "dial `MULTIADDR` (ending in /p2p/ID) at start and keep it connected (repeatable)"},
 			metricsFlag(),
