@@ -1,10 +1,14 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -57,7 +61,7 @@ CID, and nothing else, on stdout.
 					return err
 				}
 				if _, err := os.Stat(abs); err != nil {
-					return fmt.Errorf("push: %w", err)
+					return fmt.Errorf("push: %w%s", err, imageRefHint(src, err))
 				}
 				req.Path = abs
 			}
@@ -74,4 +78,18 @@ CID, and nothing else, on stdout.
 			return err
 		},
 	}
+}
+
+// imageRefHint is said when SRC is no file but reads as an image
+// reference: docker, crane and skopeo users write \`push app:v1\` or
+// \`push registry.local/app:v1\` and got only "no such file or directory".
+func imageRefHint(src string, err error) string {
+	// A tag or digest makes it a reference; app.tar alone is a missing file.
+	if !errors.Is(err, fs.ErrNotExist) || !strings.ContainsAny(src, ":@") || strings.HasPrefix(src, ".") || strings.HasPrefix(src, "/") {
+		return ""
+	}
+	if _, perr := name.ParseReference(src); perr != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (an image in a registry is docker://%s; one in docker, docker save %s | imgp2p push -)", src, src)
 }
