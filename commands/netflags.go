@@ -23,6 +23,22 @@ func networkFlags() []cli.Flag {
 	}
 }
 
+// hiddenFlags keeps flags accepted but out of the help. push takes the
+// network flags only so that command lines written when it listed them
+// still run: it starts no node (a daemon announces what it stores by its
+// own settings), so \`push --public\` promised what it never did.
+func hiddenFlags(flags []cli.Flag) []cli.Flag {
+	for _, f := range flags {
+		switch f := f.(type) {
+		case *cli.BoolFlag:
+			f.Hidden = true
+		case *cli.StringFlag:
+			f.Hidden = true
+		}
+	}
+	return flags
+}
+
 // nodeOptions reads the network flags over the repo's config.
 func nodeOptions(c *cli.Context, repo *store.Repo) (node.Options, error) {
 	mode, err := node.ParseMode(repo.Config.Mode)

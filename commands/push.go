@@ -36,7 +36,7 @@ CID, and nothing else, on stdout.
 			&cli.StringFlag{Name: "format", Value: "native", Usage: "native (imgp2p's layout DAG) or nerdctl (nerdctl's ipfs:// format: manifest digests change)"},
 			&cli.StringFlag{Name: "platform", Usage: "keep only the images for `OS/ARCH[/VARIANT]` of a multi-platform source"},
 			&cli.DurationFlag{Name: "timeout", Value: defaultTimeout, Usage: "with docker://SRC, give up if the registry answers nothing for this long"},
-		}, networkFlags()...),
+		}, hiddenFlags(networkFlags())...),
 		Action: func(c *cli.Context) error {
 			boundMemory()
 			if c.NArg() != 1 {
