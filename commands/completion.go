@@ -39,6 +39,10 @@ func completionCommand() *cli.Command {
    source <(imgp2p completion zsh)              # in ~/.zshrc
    imgp2p completion fish > ~/.config/fish/completions/imgp2p.fish`,
 		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				// It said `completion for "": want …` given nothing.
+				return fmt.Errorf("completion takes one shell: bash, zsh or fish")
+			}
 			switch shell := c.Args().First(); shell {
 			case "bash":
 				_, err := fmt.Fprint(c.App.Writer, bashCompletion)

@@ -143,6 +143,9 @@ func TestCompletionScripts(t *testing.T) {
 		if len(res.stdout) != 0 {
 			t.Errorf("%q printed on stdout: %q", args, res.stdout)
 		}
+		if strings.Contains(string(res.stderr), `""`) {
+			t.Errorf("%q names an empty shell: %s", args, res.stderr)
+		}
 	}
 	if _, err := os.Stat(r.dir); !os.IsNotExist(err) {
 		t.Errorf("completion created the repo %s (stat: %v)", r.dir, err)
