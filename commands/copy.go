@@ -74,13 +74,17 @@ func runCopy(c *cli.Context) error {
 	if !ok {
 		return fmt.Errorf("copy: destination %q must be docker://HOST/REPO:TAG", c.Args().Get(1))
 	}
+	timeout, err := timeoutFlag(c)
+	if err != nil {
+		return err
+	}
 	req := copyRequest{
 		Root:     c.Args().First(),
 		Ref:      ref,
 		Insecure: c.Bool("insecure"),
 		Platform: c.String("platform"),
 		Peers:    c.StringSlice("peer"),
-		Timeout:  c.Duration("timeout"),
+		Timeout:  timeout,
 		Offline:  c.Bool("offline"),
 	}
 	b, err := openBackend(c)

@@ -32,15 +32,16 @@ running daemon.
 			if c.Int("limit") < 1 {
 				return fmt.Errorf("--limit %d: want at least 1", c.Int("limit"))
 			}
-			if c.Duration("timeout") <= 0 {
-				return fmt.Errorf("--timeout %v: want a positive duration", c.Duration("timeout"))
+			timeout, err := timeoutFlag(c)
+			if err != nil {
+				return err
 			}
 			b, err := openBackend(c)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			found, err := b.Providers(c.Context, providersRequest{Root: c.Args().First(), Limit: c.Int("limit"), Timeout: c.Duration("timeout")})
+			found, err := b.Providers(c.Context, providersRequest{Root: c.Args().First(), Limit: c.Int("limit"), Timeout: timeout})
 			if err != nil {
 				return err
 			}

@@ -53,6 +53,10 @@ func runPull(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return argsError(c, "pull takes one CID or image name")
 	}
+	timeout, err := timeoutFlag(c)
+	if err != nil {
+		return err
+	}
 	format, output := c.String("format"), c.String("output")
 	req := pullRequest{
 		Root:     c.Args().First(),
@@ -60,7 +64,7 @@ func runPull(c *cli.Context) error {
 		Platform: c.String("platform"),
 		Tags:     c.StringSlice("tag"),
 		Peers:    c.StringSlice("peer"),
-		Timeout:  c.Duration("timeout"),
+		Timeout:  timeout,
 		Offline:  c.Bool("offline"),
 	}
 	switch format {

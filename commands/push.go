@@ -43,7 +43,11 @@ CID, and nothing else, on stdout.
 				return argsError(c, "push takes one SRC (a layout directory, an archive, or - for stdin)")
 			}
 			src := c.Args().First()
-			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"), Format: c.String("format")}
+			timeout, err := timeoutFlag(c)
+			if err != nil {
+				return err
+			}
+			req := pushRequest{Platform: c.String("platform"), Insecure: c.Bool("insecure"), Timeout: timeout, Format: c.String("format")}
 			if req.Format != "native" && req.Format != "nerdctl" {
 				return fmt.Errorf("unknown --format %q: want native or nerdctl", req.Format)
 			}

@@ -12,16 +12,24 @@ import (
 // help to stdout, where `cid=$(imgp2p push …)` or `pull … | docker load`
 // took it for data. It is one line on stderr now, naming the flag, and a
 // command that takes no arguments refuses them (`gc CID` collected
-// everything unpinned, not that image).
+// everything unpinned, not that image), and a --timeout that bounds
+// nothing is refused.
 func TestUsageErrorsAreOneLineOnStderr(t *testing.T) {
 	r := newRepo(t)
-	cid := r.push(helloLayout(t))
+	layout := helloLayout(t)
+	cid := r.push(layout)
 	cases := []struct {
 		args []string
 		says string
 	}{
 		{[]string{"push", "--plaform", "linux/amd64", "x"}, "-plaform"},
 		{[]string{"pull", "--timeout", "5", cid}, "-timeout"},
+		// A --timeout that bounds nothing: pull failed at once "within
+		// 0s" even for an image the repo holds; copy took 0 for 5m.
+		{[]string{"pull", "--timeout", "0", cid}, "--timeout 0s: want a positive duration"},
+		{[]string{"pull", "--timeout", "-5s", cid}, "--timeout -5s: want a positive duration"},
+		{[]string{"copy", "--timeout", "0", cid, "docker://127.0.0.1:1/app:v1"}, "--timeout 0s: want a positive duration"},
+		{[]string{"push", "--timeout", "0", layout}, "--timeout 0s: want a positive duration"},
 		{[]string{"--bogus", "ls"}, "-bogus"},
 		{[]string{"pin", "add", "--nope", cid}, "imgp2p pin add --help"},
 		{[]string{"gc", cid}, "gc takes no arguments"},
