@@ -27,7 +27,8 @@ operations go. Pushes and pulls in flight are waited for, never collected.
 				return fmt.Errorf("gc: %w", err)
 			}
 			for _, root := range res.Forgotten {
-				fmt.Fprintf(c.App.ErrWriter, "imgp2p: image %s is gone from the repo\n", root)
+				// Said as what gc did, not as an error: the image was unpinned.
+				fmt.Fprintf(c.App.ErrWriter, "collected image %s (not pinned)\n", root)
 			}
 			_, err = fmt.Fprintf(c.App.Writer, "removed %d blocks (%s)\n", res.Blocks, humanize.IBytes(uint64(res.Bytes)))
 			return err

@@ -211,8 +211,15 @@ func TestGCCollectsPulled(t *testing.T) {
 		t.Errorf("a pull pinned %v; pulled images are cached, not pinned", got)
 	}
 	before := diskUsage(t, b.dir)
-	if n := b.gc(); n < 16 {
+	res := b.ok("gc")
+	if m := gcLine.FindSubmatch(res.stdout); m == nil {
+		t.Errorf("gc stdout is not one `removed N blocks (SIZE)` line: %v", res)
+	} else if n, _ := strconv.Atoi(string(m[1])); n < 16 {
 		t.Errorf("gc removed %d blocks; the 16 MiB layer alone is 16", n)
+	}
+	// Which image went, said as what gc did, not as an error.
+	if want := "collected image " + cid + " (not pinned)\n"; string(res.stderr) != want {
+		t.Errorf("gc stderr %q, want %q", res.stderr, want)
 	}
 	wantReclaimed(t, "pulled", before, diskUsage(t, b.dir), size)
 	if got := b.listed(); len(got) != 0 {
