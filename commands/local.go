@@ -91,6 +91,9 @@ func (b *localBackend) Push(ctx context.Context, req pushRequest, body io.Reader
 	if err := b.pinAndRecord(ctx, imp, files); err != nil {
 		return pushResult{}, err
 	}
+	if err := b.repo.Sync(ctx); err != nil {
+		return pushResult{}, err
+	}
 	if b.node != nil && b.node.Online() {
 		if roots, err := image.BlobRoots(ctx, b.repo.OfflineDAG(), imp.Root); err == nil {
 			b.node.Provide(roots)
@@ -164,6 +167,9 @@ func (b *localBackend) Pull(ctx context.Context, req pullRequest, w io.Writer) (
 		return pullSummary{}, fmt.Errorf("fetch %s: %w", root, b.explainStall(ctx, p, err))
 	}
 	if err := b.recordPulled(ctx, root, p.export); err != nil {
+		return pullSummary{}, err
+	}
+	if err := b.repo.Sync(ctx); err != nil {
 		return pullSummary{}, err
 	}
 	p.announceBlobs(ctx)

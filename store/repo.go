@@ -18,6 +18,7 @@ import (
 	"github.com/ipfs/boxo/ipld/merkledag"
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	ds "github.com/ipfs/go-datastore"
 	badgerds "github.com/ipfs/go-ds-badger4"
 	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -184,6 +185,17 @@ func (r *Repo) SaveConfig(cfg Config) error {
 		return err
 	}
 	r.Config = cfg
+	return nil
+}
+
+// Sync makes what the repo holds durable: badger writes without syncing,
+// so an image whose CID a push has printed, or a pull has reported, would
+// otherwise live in the page cache for seconds, and a power cut (an edge
+// box, a ship) would lose it, or its pin, with the command long done.
+func (r *Repo) Sync(ctx context.Context) error {
+	if err := r.Datastore.Sync(ctx, ds.NewKey("/")); err != nil {
+		return fmt.Errorf("sync repo: %w", err)
+	}
 	return nil
 }
 
