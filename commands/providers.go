@@ -27,7 +27,7 @@ running daemon.
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("providers takes one CID or image name, got %d arguments", c.NArg())
+				return argsError(c, "providers takes one CID or image name")
 			}
 			if c.Int("limit") < 1 {
 				return fmt.Errorf("--limit %d: want at least 1", c.Int("limit"))

@@ -18,6 +18,7 @@ func TestFlagsAfterArgumentsAreExplained(t *testing.T) {
 		{"pull", cid, "-o", "app.tar"},
 		{"push", layout, "--platform", "linux/amd64"},
 		{"copy", cid, "docker://127.0.0.1:1/app:v1", "--platform", "linux/amd64"},
+		{"providers", cid, "--limit", "5"},
 	} {
 		res := r.fails(args...)
 		want := `"` + args[len(args)-2] + `" follows an argument`
