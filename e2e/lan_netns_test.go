@@ -35,7 +35,6 @@ type lan struct {
 	t      *testing.T
 	prefix string // every namespace of this LAN is named prefix-something
 	bridge string // the namespace holding br0
-	subnet string // the hosts' /24, as its first three octets
 	hosts  int
 }
 
@@ -51,7 +50,7 @@ func newLAN(t *testing.T) *lan {
 	t.Helper()
 	need(t, "network namespace", netnsErr)
 	prefix := fmt.Sprintf("imgp2p-lan-%d-%d", os.Getpid(), lanSeq.Add(1))
-	l := &lan{t: t, prefix: prefix, bridge: prefix + "-br", subnet: lanSubnet}
+	l := &lan{t: t, prefix: prefix, bridge: prefix + "-br"}
 	l.addNamespace(l.bridge)
 	// Snooping off: br0 floods multicast to every port like a dumb switch,
 	// whatever IGMP/MLD state it would otherwise learn, so mDNS always
@@ -93,7 +92,7 @@ func (l *lan) ip(ns string, args ...string) {
 func (l *lan) host(name string) *lanHost {
 	l.t.Helper()
 	l.hosts++
-	h := &lanHost{ns: l.prefix + "-" + name, IP: fmt.Sprintf("%s.%d", l.subnet, l.hosts)}
+	h := &lanHost{ns: l.prefix + "-" + name, IP: fmt.Sprintf("%s.%d", lanSubnet, l.hosts)}
 	l.addNamespace(h.ns)
 	h.port = fmt.Sprintf("v%d", l.hosts)
 	l.ip(h.ns, "link", "add", "eth0", "type", "veth", "peer", "name", h.port, "netns", l.bridge)

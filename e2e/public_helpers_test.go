@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,49 +16,77 @@ import (
 	manet "github.com/multiformats/go-multiaddr/net"
 )
 
-// A "public" network for --public tests: a namespace LAN (lan_netns_test.go)
-// whose addresses libp2p counts as public. The Amino DHT (the WAN half of
-// the dual DHT) admits only peers at public addresses and the LAN DHT only
-// peers at private ones, so on 10.x a test would prove the LAN DHT, and on
-// these addresses only the Amino DHT can find anyone.
+// A "public" network for --public tests: one namespace per host, each on
+// a /24 of its own, joined by a router namespace, at addresses libp2p counts
+// as public. Two things keep the LAN DHT out, so that only the Amino DHT
+// (the WAN half of the dual DHT) can find anyone:
+//   - it admits only private addresses, or public ones reached without a
+//     gateway (kad-dht's PrivateRoutingTableFilter asks the routing table):
+//     hosts on one bridge would all be "LAN" to it, hence the router;
+//   - the Amino DHT admits only public addresses, hence not 10.x.
 //
-// Why 11.0.0.0/24 is safe: the addresses exist only inside the test's own
-// namespaces, on a bridge with no link to the root namespace, and each
-// namespace's only IPv4 route is this /24 (sealedHost checks it). A packet
-// for any other address fails in the kernel with "network unreachable", so
-// nothing can reach the real 11.0.0.0/8 or anything else. The documentation
-// ranges (192.0.2.0/24 and the like) would be tidier, but manet counts them
-// unroutable, and the Amino DHT refuses them like private ones.
-const publicSubnet = "11.0.0"
+// Why 11.0.0.0/16 is safe: the addresses exist only inside the test's own
+// namespaces, which have no link to the root namespace, and no namespace
+// has a default route: a host routes only its /24 and 11.0.0.0/16 through
+// the router, which routes only its hosts' /24s (sealed checks all this).
+// A packet for any other address fails in the kernel with "network
+// unreachable", so nothing can reach the real 11.0.0.0/8 or anything else.
+// The documentation ranges (192.0.2.0/24 and the like) would be tidier,
+// but manet counts them unroutable, and the Amino DHT refuses them.
+const publicNet = "11.0"
 
-// newPublicNet makes a LAN on publicSubnet; hosts join it with sealedHost.
+// newPublicNet makes the router; hosts join with publicHost. It is a lan
+// whose bridge namespace routes instead of bridging, so unplug and plug
+// work on its hosts as on a LAN's.
 func newPublicNet(t *testing.T) *lan {
 	t.Helper()
-	l := newLAN(t)
-	l.subnet = publicSubnet
+	need(t, "network namespace", netnsErr)
+	prefix := fmt.Sprintf("imgp2p-pub-%d-%d", os.Getpid(), lanSeq.Add(1))
+	l := &lan{t: t, prefix: prefix, bridge: prefix + "-rt"}
+	l.addNamespace(l.bridge)
+	runIn(t, l.bridge, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 	return l
 }
 
-// sealedHost adds a host and checks what the test's safety rests on: its
-// address is public to libp2p, and nothing but the test's /24 is
-// reachable from it, over IPv4 or IPv6.
-func (l *lan) sealedHost(name string) *lanHost {
+// publicHost adds a host on a /24 of its own, its router port at .254.
+func (l *lan) publicHost(name string) *lanHost {
 	l.t.Helper()
-	h := l.host(name)
+	l.hosts++
+	subnet := fmt.Sprintf("%s.%d", publicNet, l.hosts)
+	h := &lanHost{ns: l.prefix + "-" + name, IP: subnet + ".1", port: fmt.Sprintf("v%d", l.hosts)}
+	l.addNamespace(h.ns)
+	l.ip(h.ns, "link", "add", "eth0", "type", "veth", "peer", "name", h.port, "netns", l.bridge)
+	l.ip(l.bridge, "addr", "add", subnet+".254/24", "dev", h.port)
+	l.ip(l.bridge, "link", "set", h.port, "up")
+	l.ip(h.ns, "addr", "add", h.IP+"/24", "dev", "eth0")
+	l.ip(h.ns, "link", "set", "eth0", "up")
+	l.ip(h.ns, "route", "add", publicNet+".0.0/16", "via", subnet+".254")
+	l.sealed(h)
+	return h
+}
+
+// sealed checks what the test's safety and meaning rest on: h's address is
+// public to libp2p, h reaches the other hosts only through the router,
+// and neither h nor the router can reach anything outside the test's
+// network, over IPv4 or IPv6.
+func (l *lan) sealed(h *lanHost) {
+	l.t.Helper()
 	if a := ma.StringCast("/ip4/" + h.IP + "/tcp/4001"); !manet.IsPublicAddr(a) {
 		l.t.Fatalf("%s is not a public address to libp2p: the Amino DHT would refuse it", a)
 	}
-	if routes := trimmedLines(runIn(l.t, h.ns, "ip", "-4", "route", "show").stdout); len(routes) != 1 || !strings.HasPrefix(routes[0], publicSubnet+".0/24 ") {
-		l.t.Fatalf("%s: want one IPv4 route, to %s.0/24; got %q", h.ns, publicSubnet, routes)
+	other := publicNet + ".250.1" // on no host's /24
+	if route := runIn(l.t, h.ns, "ip", "route", "get", other).stdout; !bytes.Contains(route, []byte(" via ")) {
+		l.t.Fatalf("%s reaches %s without a gateway, so the LAN DHT would admit it: %s", h.ns, other, route)
 	}
 	// Addresses of the real Internet (a public DNS server), one per family.
-	for _, dst := range []string{"1.1.1.1", "2606:4700:4700::1111"} {
-		argv := inNamespace(h.ns, "ip", "route", "get", dst)
-		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err == nil {
-			l.t.Fatalf("%s has a route to %s, so packets could leave the test's network: %s", h.ns, dst, out)
+	for _, ns := range []string{h.ns, l.bridge} {
+		for _, dst := range []string{"1.1.1.1", "2606:4700:4700::1111"} {
+			argv := inNamespace(ns, "ip", "route", "get", dst)
+			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err == nil {
+				l.t.Fatalf("%s has a route to %s, so packets could leave the test's network: %s", ns, dst, out)
+			}
 		}
 	}
-	return h
 }
 
 // setBootstrap creates r's repo if need be and sets Bootstrap in its
@@ -96,15 +127,17 @@ func newPublicKubo(t *testing.T, h *lanHost) *lanKubo {
 }
 
 // waitProvider polls Kubo's `ipfs routing findprovs` until it lists id as
-// a provider of cid, and fails the test after a minute.
-func (lk *lanKubo) waitProvider(cid, id string) time.Duration {
+// a provider of cid, and fails the test after a minute. The lookup stops
+// at n providers (Kubo's own records come first) or after 10s.
+func (lk *lanKubo) waitProvider(cid, id string, n int) time.Duration {
 	lk.t.Helper()
 	start := time.Now()
 	deadline := start.Add(time.Minute)
 	var last result
 	for {
-		// --timeout bounds each lookup; a failed one is only "not yet".
-		last = lk.run("--timeout=10s", "routing", "findprovs", cid)
+		// A lookup that times out is only "not yet": what it found is on
+		// stdout all the same.
+		last = lk.run("--timeout=10s", "routing", "findprovs", "-n", strconv.Itoa(n), cid)
 		for _, p := range trimmedLines(last.stdout) {
 			if p == id {
 				return time.Since(start)
@@ -122,7 +155,7 @@ func (lk *lanKubo) waitProvider(cid, id string) time.Duration {
 func onlyTestPeers(t *testing.T, who string, addrs []string) {
 	t.Helper()
 	for _, a := range addrs {
-		if !strings.HasPrefix(a, "/ip4/"+publicSubnet+".") {
+		if !strings.HasPrefix(a, "/ip4/"+publicNet+".") {
 			t.Errorf("%s is connected to %s, outside the test's network", who, a)
 		}
 	}

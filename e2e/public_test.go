@@ -14,7 +14,7 @@ import (
 //
 //  1. imgp2p daemon A announces on the Amino DHT an image pushed before it
 //     started and one pushed through it: K's `ipfs routing findprovs`
-//     lists A for both.
+//     lists A for both, still when A is off the network.
 //  2. imgp2p B, knowing only K, pulls both (one-shot, then through its
 //     daemon), fetching from A: the same bytes as A writes. K never holds
 //     them, and the LAN DHT and mDNS cannot reach public addresses, so
@@ -24,7 +24,7 @@ import (
 func TestPublicAmino(t *testing.T) {
 	needKubo(t)
 	pn := newPublicNet(t)
-	hk, ha, hb := pn.sealedHost("kubo"), pn.sealedHost("a"), pn.sealedHost("b")
+	hk, ha, hb := pn.publicHost("kubo"), pn.publicHost("a"), pn.publicHost("b")
 	k := newPublicKubo(t, hk)
 	k.startDaemon()
 
@@ -45,7 +45,7 @@ func TestPublicAmino(t *testing.T) {
 	}
 
 	for _, c := range []string{early, late} {
-		took := k.waitProvider(c, da.ID)
+		took := k.waitProvider(c, da.ID, 1)
 		t.Logf("K's findprovs listed A for %s after %v", c, took.Round(time.Millisecond))
 		// K only routes: whatever B gets, it gets from A.
 		if res := k.run("--offline", "block", "stat", c); res.code == 0 {
@@ -87,6 +87,15 @@ func TestPublicAmino(t *testing.T) {
 	res = b.ok("pull", "--timeout", "1m", "--format", "oci", "-o", dir, kcid)
 	fetchedFromKubo(t, res, k.ID)
 	sameLayout(t, dir, only)
+
+	// K's answers above may have come from A itself, once AutoNAT made
+	// its Amino DHT a server: with A off the network, K must still name
+	// it, from the records A announced to it. For the early image, B's
+	// daemon announced itself too.
+	pn.unplug(ha)
+	for c, n := range map[string]int{late: 1, early: 2} {
+		k.waitProvider(c, da.ID, n)
+	}
 
 	// Nobody ever connected outside the test's network.
 	var addrs []string
