@@ -10,35 +10,38 @@ import (
 
 // Provide announces roots to the DHT in the background: image roots and
 // blob roots, never every chunk, since a session that finds a peer for a
-// root asks that peer for the children. A root that cannot be announced
-// (no DHT peers yet: a node just started, its peers not yet identified)
-// is tried again, for up to provideRetryFor; after that the daemon's
-// reprovide is the next chance.
+// root asks that peer for the children. In public mode each goes to both
+// DHTs, each announcing at its own pace. A root that cannot be announced
+// on a DHT (no peers there yet: a node just started, its peers not yet
+// identified) is tried again there, for up to provideRetryFor; after that
+// the daemon's reprovide is the next chance.
 func (n *Node) Provide(roots []cid.Cid) {
 	if !n.Online() {
 		return
 	}
-	n.tasks.Add(1)
-	go func() {
-		defer n.tasks.Done()
-		for _, c := range roots {
-			if !n.provideOne(c) {
-				return
+	for _, a := range n.router.announcers() {
+		n.tasks.Add(1)
+		go func() {
+			defer n.tasks.Done()
+			for _, c := range roots {
+				if !n.provideOne(a, c) {
+					return
+				}
 			}
-		}
-	}()
+		}()
+	}
 }
 
 const provideRetryFor = 2 * time.Minute
 
-// provideOne announces c, retrying with backoff while it fails. It
-// returns false once the node is closing.
-func (n *Node) provideOne(c cid.Cid) bool {
+// provideOne announces c through a, retrying with backoff while it fails.
+// It returns false once the node is closing.
+func (n *Node) provideOne(a announcer, c cid.Cid) bool {
 	deadline := time.Now().Add(provideRetryFor)
 	wait := time.Second
 	for {
 		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
-		err := n.router.Provide(ctx, c, true)
+		err := a.Provide(ctx, c, true)
 		cancel()
 		if err == nil || time.Now().After(deadline) {
 			return n.ctx.Err() == nil

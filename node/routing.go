@@ -1,7 +1,10 @@
 package node
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/ipfs/go-cid"
 
 	ds "github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/namespace"
@@ -20,6 +23,14 @@ type contentRouter interface {
 	routing.ContentRouting
 	Close() error
 	knows(peer.ID) bool
+	// announcers are the DHTs a node announces to, each on its own: one
+	// that cannot announce yet (no peers) must not stop the others.
+	announcers() []announcer
+}
+
+// announcer is one DHT's provide.
+type announcer interface {
+	Provide(ctx context.Context, c cid.Cid, announce bool) error
 }
 
 // newRouter starts the DHT for the mode. LAN mode runs only the LAN DHT
@@ -58,6 +69,12 @@ func newRouter(h host.Host, repo *store.Repo, opts Options) (contentRouter, erro
 
 type dualRouter struct{ *dual.DHT }
 
+// announcers are both DHTs, not the dual DHT's Provide: that announces on
+// the Amino DHT alone once it has a peer, and on the LAN DHT alone until
+// then, so a public node would never announce to its LAN, or, if it had
+// LAN peers before Amino ones, to the Amino DHT.
+func (r dualRouter) announcers() []announcer { return []announcer{r.WAN, r.LAN} }
+
 func (r dualRouter) knows(p peer.ID) bool {
 	return r.WAN.RoutingTable().Find(p) != "" || r.LAN.RoutingTable().Find(p) != ""
 }
@@ -65,3 +82,5 @@ func (r dualRouter) knows(p peer.ID) bool {
 type lanRouter struct{ *dht.IpfsDHT }
 
 func (r lanRouter) knows(p peer.ID) bool { return r.RoutingTable().Find(p) != "" }
+
+func (r lanRouter) announcers() []announcer { return []announcer{r.IpfsDHT} }
