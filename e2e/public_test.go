@@ -19,8 +19,8 @@ import (
 //     daemon), fetching from A: the same bytes as A writes. K never holds
 //     them, and the LAN DHT and mDNS cannot reach public addresses, so
 //     only the Amino DHT can have led B to A. B's `providers` names A.
-//  3. B's daemon pulls an image only K holds: Kubo peers serve the public
-//     network too.
+//  3. K announces an image only it holds (B's providers names K), and
+//     B's daemon pulls it: Kubo peers serve the public network too.
 func TestPublicAmino(t *testing.T) {
 	needKubo(t)
 	pn := newPublicNet(t)
@@ -83,6 +83,7 @@ func TestPublicAmino(t *testing.T) {
 
 	only := randomLayout(t, 2, 43)
 	kcid := strings.TrimSpace(string(k.ok("add", "-r", "--hidden", "--progress=false", "-Q", only).stdout))
+	waitProviders(t, b, kcid, k.ID)
 	dir := filepath.Join(t.TempDir(), "from-kubo")
 	res = b.ok("pull", "--timeout", "1m", "--format", "oci", "-o", dir, kcid)
 	fetchedFromKubo(t, res, k.ID)
