@@ -78,13 +78,18 @@ func (l *lan) sealed(h *lanHost) {
 	if route := runIn(l.t, h.ns, "ip", "route", "get", other).stdout; !bytes.Contains(route, []byte(" via ")) {
 		l.t.Fatalf("%s reaches %s without a gateway, so the LAN DHT would admit it: %s", h.ns, other, route)
 	}
-	// Addresses of the real Internet (a public DNS server), one per family.
-	for _, ns := range []string{h.ns, l.bridge} {
-		for _, dst := range []string{"1.1.1.1", "2606:4700:4700::1111"} {
-			argv := inNamespace(ns, "ip", "route", "get", dst)
-			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err == nil {
-				l.t.Fatalf("%s has a route to %s, so packets could leave the test's network: %s", ns, dst, out)
-			}
+	l.noWayOut(h.ns)
+	l.noWayOut(l.bridge)
+}
+
+// noWayOut fails the test if ns has a route to the real Internet (a
+// public DNS server's addresses, one per family).
+func (l *lan) noWayOut(ns string) {
+	l.t.Helper()
+	for _, dst := range []string{"1.1.1.1", "2606:4700:4700::1111"} {
+		argv := inNamespace(ns, "ip", "route", "get", dst)
+		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err == nil {
+			l.t.Fatalf("%s has a route to %s, so packets could leave the test's network: %s", ns, dst, out)
 		}
 	}
 }

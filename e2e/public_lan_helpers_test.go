@@ -38,6 +38,7 @@ func (l *lan) privateLink(a, b *lanHost, n int) (ipA, ipB string) {
 		if e.h.IP == "" {
 			e.h.IP = e.ip
 		}
+		l.noWayOut(e.h.ns)
 	}
 	return ipA, ipB
 }

@@ -17,8 +17,9 @@ import (
 //     lists A for both, still when A is off the network.
 //  2. imgp2p B, knowing only K, pulls both (one-shot, then through its
 //     daemon), fetching from A: the same bytes as A writes. K never holds
-//     them, and the LAN DHT and mDNS cannot reach public addresses, so
-//     only the Amino DHT can have led B to A. B's `providers` names A.
+//     them, mDNS is off, and the LAN DHT refuses public addresses behind a
+//     router, so only the Amino DHT can have led B to A. B's `providers`
+//     names A.
 //  3. K announces an image only it holds (B's providers names K), and
 //     B's daemon pulls it: Kubo peers serve the public network too.
 func TestPublicAmino(t *testing.T) {
@@ -48,7 +49,7 @@ func TestPublicAmino(t *testing.T) {
 		took := k.waitProvider(c, da.ID, 1)
 		t.Logf("K's findprovs listed A for %s after %v", c, took.Round(time.Millisecond))
 		// K only routes: whatever B gets, it gets from A.
-		if res := k.run("--offline", "block", "stat", c); res.code == 0 {
+		if res := k.run("--offline", "block", "stat", c); res.code == 0 || !bytes.Contains(res.stderr, []byte("not found")) {
 			t.Fatalf("K holds %s itself, so B's pull would prove nothing: %v", c, res)
 		}
 	}
