@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ipfs/go-cid"
-
 	ds "github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/namespace"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
