@@ -37,7 +37,7 @@ func waitPeer(t *testing.T, r *repo, id, source, ip string) {
 	for time.Now().Before(deadline) {
 		rows = r.peers()
 		for _, p := range rows {
-			if p.ID == id && p.Source == source && strings.Contains(p.Addrs, "/ip4/"+ip+"/") {
+			if p.ID == id && p.Source == source && (strings.Contains(p.Addrs, "/ip4/"+ip+"/") || strings.Contains(p.Addrs, "/ip6/"+ip+"/")) {
 				return
 			}
 		}
