@@ -43,10 +43,15 @@ func newRouter(h host.Host, repo *store.Repo, opts Options) (contentRouter, erro
 		if err != nil {
 			return nil, fmt.Errorf("bootstrap peers: %w", err)
 		}
+		// Each DHT keeps its own records. Sharing one datastore, as
+		// Kubo does, the Amino DHT answered the Internet with the
+		// provider records of the LAN's machines (which image each
+		// holds), and the LAN with records from anywhere, once kad-dht
+		// had written them (256 at a time, and at every close).
+		aminoRecords := dht.Datastore(namespace.Wrap(repo.Datastore, ds.NewKey("/imgp2p/amino")))
 		d, err := dual.New(h,
-			dual.DHTOption(records),
-			dual.WanDHTOption(dht.BootstrapPeers(bootstrap...)),
-			dual.LanDHTOption(dht.Mode(dht.ModeServer)),
+			dual.WanDHTOption(aminoRecords, dht.BootstrapPeers(bootstrap...)),
+			dual.LanDHTOption(records, dht.Mode(dht.ModeServer)),
 		)
 		if err != nil {
 			return nil, fmt.Errorf("start DHT: %w", err)
