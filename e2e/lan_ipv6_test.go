@@ -17,14 +17,7 @@ const lanSubnet6 = "fd00:213::"
 func (l *lan) host6(name string) *lanHost {
 	l.t.Helper()
 	l.hosts++
-	h := &lanHost{ns: l.prefix + "-" + name, IP: fmt.Sprintf("%s%d", lanSubnet6, l.hosts)}
-	l.addNamespace(h.ns)
-	h.port = fmt.Sprintf("v%d", l.hosts)
-	l.ip(h.ns, "link", "add", "eth0", "type", "veth", "peer", "name", h.port, "netns", l.bridge)
-	l.ip(l.bridge, "link", "set", h.port, "master", "br0", "up")
-	l.ip(h.ns, "addr", "add", h.IP+"/64", "dev", "eth0", "nodad")
-	l.ip(h.ns, "link", "set", "eth0", "up")
-	return h
+	return l.bridged(name, fmt.Sprintf("%s%d", lanSubnet6, l.hosts), "/64", "nodad")
 }
 
 // TestLANIPv6Only: on a LAN with no IPv4 at all, peers find each other by

@@ -92,12 +92,19 @@ func (l *lan) ip(ns string, args ...string) {
 func (l *lan) host(name string) *lanHost {
 	l.t.Helper()
 	l.hosts++
-	h := &lanHost{ns: l.prefix + "-" + name, IP: fmt.Sprintf("%s.%d", lanSubnet, l.hosts)}
+	return l.bridged(name, fmt.Sprintf("%s.%d", lanSubnet, l.hosts), "/24")
+}
+
+// bridged adds host name on the bridge with address ip/bits on its eth0
+// (addrFlags added to `ip addr add`).
+func (l *lan) bridged(name, ip, bits string, addrFlags ...string) *lanHost {
+	l.t.Helper()
+	h := &lanHost{ns: l.prefix + "-" + name, IP: ip}
 	l.addNamespace(h.ns)
 	h.port = fmt.Sprintf("v%d", l.hosts)
 	l.ip(h.ns, "link", "add", "eth0", "type", "veth", "peer", "name", h.port, "netns", l.bridge)
 	l.ip(l.bridge, "link", "set", h.port, "master", "br0", "up")
-	l.ip(h.ns, "addr", "add", h.IP+"/24", "dev", "eth0")
+	l.ip(h.ns, append([]string{"addr", "add", h.IP + bits, "dev", "eth0"}, addrFlags...)...)
 	l.ip(h.ns, "link", "set", "eth0", "up")
 	return h
 }
