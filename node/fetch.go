@@ -13,18 +13,22 @@ import (
 // root asks that peer for the children. In public mode each goes to both
 // DHTs, each announcing at its own pace. A root that cannot be announced
 // on a DHT (no peers there yet: a node just started, its peers not yet
-// identified) is tried again there, for up to provideRetryFor; after that
-// the daemon's reprovide is the next chance.
+// identified) is tried again there until provideRetryFor after the call;
+// after that each root left is tried once, and the daemon's reprovide is
+// the next chance. The window is the batch's, not each root's: a public
+// server with no LAN peers spent 2 minutes on every root, one after
+// another, on its LAN DHT.
 func (n *Node) Provide(roots []cid.Cid) {
 	if !n.Online() {
 		return
 	}
+	deadline := time.Now().Add(provideRetryFor)
 	for _, a := range n.router.announcers() {
 		n.tasks.Add(1)
 		go func() {
 			defer n.tasks.Done()
 			for _, c := range roots {
-				if !n.provideOne(a, c) {
+				if !n.provideOne(a, c, deadline) {
 					return
 				}
 			}
@@ -32,12 +36,12 @@ func (n *Node) Provide(roots []cid.Cid) {
 	}
 }
 
-const provideRetryFor = 2 * time.Minute
+// provideRetryFor is a var for tests.
+var provideRetryFor = 2 * time.Minute
 
-// provideOne announces c through a, retrying with backoff while it fails.
-// It returns false once the node is closing.
-func (n *Node) provideOne(a announcer, c cid.Cid) bool {
-	deadline := time.Now().Add(provideRetryFor)
+// provideOne announces c through a, retrying with backoff while it fails,
+// until deadline. It returns false once the node is closing.
+func (n *Node) provideOne(a announcer, c cid.Cid, deadline time.Time) bool {
 	wait := time.Second
 	for {
 		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)

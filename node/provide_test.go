@@ -15,14 +15,19 @@ import (
 // fakeAnnouncer is a DHT that refuses to announce while down (no peers),
 // and records what it announced.
 type fakeAnnouncer struct {
-	mu   sync.Mutex
-	down bool
-	got  []cid.Cid
+	mu    sync.Mutex
+	down  bool
+	got   []cid.Cid
+	tries map[cid.Cid]int
 }
 
 func (f *fakeAnnouncer) Provide(_ context.Context, c cid.Cid, _ bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.tries == nil {
+		f.tries = map[cid.Cid]int{}
+	}
+	f.tries[c]++
 	if f.down {
 		return errors.New("failed to find any peer in table")
 	}
@@ -34,6 +39,13 @@ func (f *fakeAnnouncer) announced() []cid.Cid {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.got)
+}
+
+// tried is how many roots were tried at least once.
+func (f *fakeAnnouncer) tried() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.tries)
 }
 
 func (f *fakeAnnouncer) setDown(down bool) {
@@ -87,4 +99,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond) // poll interval, bounded by the deadline
 	}
+}
+
+// A DHT with no peers (a public server's LAN DHT, on a cloud host) gets
+// one retry window per batch of roots, then one try for each root left:
+// it spent the window on every root in turn, so 20 roots took 20 windows
+// (40 minutes at 2 minutes each) before the last was tried.
+func TestProvideRetriesABatchOnceNotEachRoot(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := loopbackNode(t, ctx)
+	old := provideRetryFor
+	provideRetryFor = 300 * time.Millisecond
+	t.Cleanup(func() { provideRetryFor = old })
+	down := &fakeAnnouncer{down: true}
+	n.router = announcingTo{n.router, []announcer{down}}
+	var roots []cid.Cid
+	for i := range 20 {
+		h, err := multihash.Sum([]byte{byte(i)}, multihash.SHA2_256, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, cid.NewCidV1(cid.Raw, h))
+	}
+	n.Provide(roots)
+	// Each root's own window would take 20 × (a try, a 1 s wait, a try).
+	waitFor(t, "every root tried once the batch's window is over", func() bool { return down.tried() == len(roots) })
 }
