@@ -26,7 +26,7 @@ func networkFlags() []cli.Flag {
 // hiddenFlags keeps flags accepted but out of the help. push takes the
 // network flags only so that command lines written when it listed them
 // still run: it starts no node (a daemon announces what it stores by its
-// own settings), so \`push --public\` promised what it never did.
+// own settings), so `push --public` promised what it never did.
 func hiddenFlags(flags []cli.Flag) []cli.Flag {
 	for _, f := range flags {
 		switch f := f.(type) {

@@ -85,8 +85,8 @@ CID, and nothing else, on stdout.
 }
 
 // imageRefHint is said when SRC is no file but reads as an image
-// reference: docker, crane and skopeo users write \`push app:v1\` or
-// \`push registry.local/app:v1\` and got only "no such file or directory".
+// reference: docker, crane and skopeo users write `push app:v1` or
+// `push registry.local/app:v1` and got only "no such file or directory".
 func imageRefHint(src string, err error) string {
 	// A tag or digest makes it a reference; app.tar alone is a missing file.
 	if !errors.Is(err, fs.ErrNotExist) || !strings.ContainsAny(src, ":@") || strings.HasPrefix(src, ".") || strings.HasPrefix(src, "/") {

@@ -16,8 +16,9 @@ import (
 // with the daemon up, and an image the command said was there must be
 // there after the reboot. badger writes without syncing, so a pull left
 // its keys in the memtable's log unsynced (9 dirty pages after 16 MiB)
-// until the kernel flushed them, 30 s later. cachestat(2) tells which
-// pages of the repo's files are still dirty.
+// until the kernel flushed them, 30 s later. (A push was synced already,
+// by boxo's pinner flushing its pins; the check keeps it so.) cachestat(2)
+// tells which pages of the repo's files are still dirty.
 func TestDaemonPushAndPullAreDurable(t *testing.T) {
 	a, b := newRepo(t), newRepo(t)
 	da := a.startDaemon("--mdns=false")

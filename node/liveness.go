@@ -52,10 +52,8 @@ type liveness struct {
 	// takes every peer as connected.
 	connected func(p peer.ID) bool
 
-	// heard holds, for each peer that owes blocks, when it last sent a
-	// byte (or began to owe, if later): unix nanoseconds in an
-	// *atomic.Int64. A sync.Map because every read from every stream
-	// looks here.
+	// heard holds an *owingPeer for each peer that owes blocks. A
+	// sync.Map because every read from every stream looks here.
 	heard sync.Map
 	// incoming counts the bitswap bytes read from peers that owe blocks,
 	// as they are read: what a transfer's progress is on a slow link,
@@ -67,6 +65,17 @@ type liveness struct {
 	owed    map[peer.ID]map[string]struct{} // multihashes asked as blocks
 	probing map[peer.ID]bool
 	wg      sync.WaitGroup
+}
+
+// owingPeer is what liveness keeps of a peer that owes blocks.
+type owingPeer struct {
+	// heard is when it last sent a byte, or began to owe if later: unix
+	// nanoseconds.
+	heard atomic.Int64
+	// counted is its bitswap bytes added to incoming and not yet settled
+	// by the message they belong to: all a message without a block may
+	// take back, since bytes read before the peer owed were never added.
+	counted atomic.Int64
 }
 
 func newLiveness(ctx context.Context, logf func(string, ...any)) *liveness {
@@ -106,8 +115,10 @@ func (l *liveness) wait() { l.wg.Wait() }
 // blocks.
 func (l *liveness) heardFrom(p peer.ID, n int64, proto protocol.ID) {
 	if v, ok := l.heard.Load(p); ok {
-		v.(*atomic.Int64).Store(time.Now().UnixNano())
+		o := v.(*owingPeer)
+		o.heard.Store(time.Now().UnixNano())
 		if strings.HasPrefix(string(proto), bitswapProtocols) {
+			o.counted.Add(n)
 			l.incoming.Add(n)
 		}
 	}
@@ -125,9 +136,9 @@ func (l *liveness) owe(p peer.ID, mh string) {
 	if !ok {
 		set = map[string]struct{}{}
 		l.owed[p] = set
-		at := new(atomic.Int64)
-		at.Store(time.Now().UnixNano())
-		l.heard.Store(p, at)
+		o := new(owingPeer)
+		o.heard.Store(time.Now().UnixNano())
+		l.heard.Store(p, o)
 	}
 	set[mh] = struct{}{}
 }
@@ -191,7 +202,7 @@ func (l *liveness) due(now time.Time) []peer.ID {
 // silentSince reports whether p owes blocks and sent nothing after t.
 func (l *liveness) silentSince(p peer.ID, t time.Time) bool {
 	v, ok := l.heard.Load(p)
-	return ok && v.(*atomic.Int64).Load() <= t.UnixNano()
+	return ok && v.(*owingPeer).heard.Load() <= t.UnixNano()
 }
 
 // check pings p and drops it if it stays silent.

@@ -66,7 +66,7 @@ type owingReceiver struct {
 }
 
 func (r owingReceiver) ReceiveMessage(ctx context.Context, p peer.ID, msg bsmsg.BitSwapMessage) {
-	r.l.uncountChatter(p, msg)
+	r.l.settle(p, msg)
 	for _, b := range msg.Blocks() {
 		r.l.forgive(p, string(b.Cid().Hash()))
 	}
@@ -81,21 +81,39 @@ func (r owingReceiver) PeerDisconnected(p peer.ID) {
 	r.Receiver.PeerDisconnected(p)
 }
 
-// uncountChatter takes back from incoming the bytes of a message from an
-// owing peer that carried no block: its wants, HAVEs and DONT_HAVEs. A
-// puller that owes this node a block sends its own wants all the time, and
-// counted as a block in transit they kept a pull whose want that peer had
-// lost from looking stalled, so it waited 4× --timeout instead of
-// redialing. The bytes were counted as they were read, a moment ago.
-func (l *liveness) uncountChatter(p peer.ID, msg bsmsg.BitSwapMessage) {
-	if len(msg.Blocks()) != 0 {
+// settle matches a message from a peer that owes blocks against the
+// bytes of it counted as they were read. One that carried no block (wants,
+// HAVEs, DONT_HAVEs) is taken back from incoming: a puller that owes this
+// node a block sends its own wants all the time, and counted as a block in
+// transit they kept a pull whose want that peer had lost from looking
+// stalled, so it waited 4× --timeout instead of redialing. Only bytes
+// counted are taken back: a message read before the peer owed anything
+// was never added. A message with blocks is progress and stays counted.
+func (l *liveness) settle(p peer.ID, msg bsmsg.BitSwapMessage) {
+	v, owes := l.heard.Load(p)
+	if !owes {
 		return
 	}
-	if _, owes := l.heard.Load(p); !owes {
-		return
+	o := v.(*owingPeer)
+	var size int64
+	blks := msg.Blocks()
+	for _, b := range blks {
+		size += int64(len(b.RawData()))
 	}
-	n := proto.Size(msg.ToProtoV1())
-	l.incoming.Add(-int64(protowire.SizeVarint(uint64(n)) + n + chatterSlack))
+	if len(blks) == 0 {
+		n := proto.Size(msg.ToProtoV1())
+		size = int64(protowire.SizeVarint(uint64(n)) + n + chatterSlack)
+	}
+	for {
+		counted := o.counted.Load()
+		take := min(size, counted)
+		if o.counted.CompareAndSwap(counted, counted-take) {
+			if len(blks) == 0 {
+				l.incoming.Add(-take)
+			}
+			return
+		}
+	}
 }
 
 // chatterSlack is taken back beyond a message's size as boxo encodes it,

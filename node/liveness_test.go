@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func TestLivenessDue(t *testing.T) {
 	// A failed read (a ping reset by its timeout) is no answer.
 	start := time.Now()
 	v, _ := l.heard.Load(owing)
-	v.(*atomic.Int64).Store(start.Add(-time.Hour).UnixNano())
+	v.(*owingPeer).heard.Store(start.Add(-time.Hour).UnixNano())
 	h.LogRecvMessageStream(0, "", owing)
 	if !l.silentSince(owing, start) {
 		t.Errorf("a read of 0 bytes counted as hearing from the peer")
@@ -117,7 +116,23 @@ func TestLivenessTakesBackMessagesWithoutBlocks(t *testing.T) {
 		t.Errorf("after a %d-byte message of wants and HAVEs, incoming is %d bytes, want none", wire.Len(), got)
 	}
 
+	// Wants read before the peer owed anything were never counted: taking
+	// them back would leave incoming tens of KB short, hiding as many
+	// bytes of the next block.
+	stranger := peer.ID("stranger")
+	wire.Reset()
+	if err := wants.ToNetV1(&wire); err != nil {
+		t.Fatal(err)
+	}
+	h.LogRecvMessageStream(int64(wire.Len()), "/ipfs/bitswap/1.2.0", stranger)
+	l.owe(stranger, "x")
 	before := l.incoming.Load()
+	r.ReceiveMessage(context.Background(), stranger, wants)
+	if got := l.incoming.Load(); got != before {
+		t.Errorf("a message read before its peer owed took %d bytes back from incoming", before-got)
+	}
+
+	before = l.incoming.Load()
 	withBlock := bsmsg.New(false)
 	withBlock.AddBlock(blocks.NewBlock(make([]byte, 1000)))
 	wire.Reset()

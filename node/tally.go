@@ -21,7 +21,9 @@ type Stats struct {
 	PeerBytes map[peer.ID]int64
 	// Incoming counts bitswap bytes from peers that owe blocks as they
 	// arrive, whole blocks or not: on a slow link it moves for seconds
-	// before Bytes does.
+	// before Bytes does. It is no counter: the bytes of a message that
+	// held no block are taken back once it is read, so it dips; only a
+	// new high is progress.
 	Incoming int64
 }
 
