@@ -54,7 +54,9 @@ func (m *metrics) listen(addr string) error {
 	// process_open_fds: what a long-running seeder is watched by), and
 	// libp2p's, which registers there (connections by transport, resource
 	// manager limits hit).
-	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{m.reg, prometheus.DefaultGatherer}, promhttp.HandlerOpts{}))
+	// A collector that fails (libp2p's are not ours) costs its own
+	// series, not the scrape: by default one error answers 500 for all.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{m.reg, prometheus.DefaultGatherer}, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
