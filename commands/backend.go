@@ -127,12 +127,16 @@ type gcResult struct {
 type verifyRequest struct {
 	// Root limits the check to one image; empty checks the whole repo.
 	Root string `json:"root,omitempty"`
+	// Repair removes the damaged blocks found, for pulls to fetch again.
+	Repair bool `json:"repair,omitempty"`
 }
 
 type verifyResult struct {
 	Blocks   int64    `json:"blocks"`
 	Blobs    int      `json:"blobs"`
 	Problems []string `json:"problems"`
+	// Removed lists the damaged blocks a repair removed.
+	Removed []string `json:"removed,omitempty"`
 }
 
 type pinInfo struct {

@@ -24,8 +24,12 @@ func (b *localBackend) GC(ctx context.Context) (gcResult, error) {
 // digests: the whole repo, or one image.
 func (b *localBackend) Verify(ctx context.Context, req verifyRequest) (verifyResult, error) {
 	var res verifyResult
+	var damaged []cid.Cid
 	report := func(d store.Damage) {
 		res.Problems = append(res.Problems, fmt.Sprintf("block %s: %s", d.CID, d.Problem))
+		if d.Corrupt {
+			damaged = append(damaged, d.CID)
+		}
 	}
 	// A damaged table hides the keys in it rather than failing on them:
 	// without this, the walks below would just see fewer blocks.
@@ -72,6 +76,15 @@ func (b *localBackend) Verify(ctx context.Context, req verifyRequest) (verifyRes
 	}
 	if res.Problems == nil {
 		res.Problems = []string{}
+	}
+	if req.Repair && len(damaged) > 0 {
+		n, err := b.repo.RemoveDamaged(ctx, damaged)
+		for _, c := range damaged[:n] {
+			res.Removed = append(res.Removed, c.String())
+		}
+		if err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

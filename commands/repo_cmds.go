@@ -46,7 +46,11 @@ their OCI descriptors. Prints each problem on stdout and exits non-zero if there
 is any.
 
    imgp2p verify
-   imgp2p verify imgp2p-test/hello:v1`,
+   imgp2p verify imgp2p-test/hello:v1
+   imgp2p verify --repair && imgp2p pull CID >/dev/null   # fetch them again`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "repair", Usage: "remove the damaged blocks found, so that pulling their images again fetches them from peers"},
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				// Only the first was verified, and the rest went unchecked.
@@ -57,12 +61,18 @@ is any.
 				return err
 			}
 			defer b.Close()
-			res, err := b.Verify(c.Context, verifyRequest{Root: c.Args().First()})
+			res, err := b.Verify(c.Context, verifyRequest{Root: c.Args().First(), Repair: c.Bool("repair")})
+			for _, p := range res.Problems {
+				fmt.Fprintln(c.App.Writer, p)
+			}
+			for _, r := range res.Removed {
+				fmt.Fprintf(c.App.Writer, "removed damaged block %s\n", r)
+			}
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
-			for _, p := range res.Problems {
-				fmt.Fprintln(c.App.Writer, p)
+			if len(res.Removed) > 0 {
+				fmt.Fprintf(c.App.ErrWriter, "removed %d damaged blocks: pull the images that held them again to fetch them from peers\n", len(res.Removed))
 			}
 			fmt.Fprintf(c.App.ErrWriter, "verified %d blocks and %d blobs: %d problems\n", res.Blocks, res.Blobs, len(res.Problems))
 			if len(res.Problems) > 0 {

@@ -230,3 +230,39 @@ func TestVerifyPulledImage(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyRepairLetsAPullFetchAgain: a damaged block counts as present,
+// so no pull ever fetches it again and its image fails for good (gc
+// refuses to run, too). `verify --repair` removes it: verify then finds
+// it missing, a pull from a peer that has the image fetches it, and the
+// repo verifies whole again, and gc runs.
+func TestVerifyRepairLetsAPullFetchAgain(t *testing.T) {
+	a := newRepo(t)
+	da := a.startDaemon("--mdns=false")
+	layout := randomLayout(t, 4, 704)
+	cid := a.push(layout)
+
+	b := newRepo(t)
+	if got := b.push(layout); got != cid {
+		t.Fatalf("the same layout pushed into B is %s, into A %s", got, cid)
+	}
+	b.ok("ls") // a new value-log file: see corruptValueLog
+	blob := readFile(t, testimage.BlobPath(layout, digests(t, layout).Layers[0]))
+	corruptValueLog(t, b, blob[1<<20+4096:1<<20+4096+64])
+	damaged := chunkCID(blob, 1)
+
+	res := b.run(nil, "verify", "--repair")
+	if res.code == 0 || !bytes.Contains(res.stdout, []byte("removed damaged block "+damaged)) || !bytes.Contains(res.stderr, []byte("pull the images that held them again")) {
+		t.Fatalf("verify --repair of a damaged block: %v", res)
+	}
+	res = b.run(nil, "verify", cid)
+	if res.code == 0 || !bytes.Contains(res.stdout, []byte(damaged+": missing")) {
+		t.Errorf("verify after the repair should find the block missing: %v", res)
+	}
+	pulled := b.ok("pull", "--peer", da.Addr, "--timeout", "1m", "-o", filepath.Join(t.TempDir(), "img.tar"), cid)
+	if peerShare(t, pulled, da.ID) == 0 {
+		t.Errorf("the pull after the repair fetched nothing from A: %s", pulled.stderr)
+	}
+	wantVerified(t, b.run(nil, "verify"), 5, 3)
+	b.ok("gc")
+}

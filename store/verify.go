@@ -13,6 +13,9 @@ import (
 type Damage struct {
 	CID     cid.Cid
 	Problem string
+	// Corrupt is set when the repo's copy cannot be read or does not
+	// match its CID: a copy fetched again would be whole.
+	Corrupt bool
 }
 
 // VerifyBlocks re-hashes blocks, like `ipfs repo verify`: every block in
@@ -28,12 +31,12 @@ func (r *Repo) VerifyBlocks(ctx context.Context, roots []cid.Cid, report func(Da
 			return nil, false
 		}
 		if err != nil {
-			report(Damage{CID: c, Problem: err.Error()})
+			report(Damage{CID: c, Problem: err.Error(), Corrupt: true})
 			return nil, false
 		}
 		sum, err := c.Prefix().Sum(blk.RawData())
 		if err != nil || !sum.Equals(c) {
-			report(Damage{CID: c, Problem: "content does not match its hash"})
+			report(Damage{CID: c, Problem: "content does not match its hash", Corrupt: true})
 			return nil, false
 		}
 		return blk.RawData(), true
@@ -72,4 +75,25 @@ func (r *Repo) VerifyBlocks(ctx context.Context, roots []cid.Cid, report func(Da
 		walk(c)
 	}
 	return checked, ctx.Err()
+}
+
+// RemoveDamaged deletes blocks found damaged, so that the next pull of an
+// image holding them fetches them again from peers: left in place, a
+// damaged block counts as present, is never fetched, and fails every read
+// of its image for good. Pushes and pulls in flight are waited for, as by
+// gc. It returns how many it removed.
+func (r *Repo) RemoveDamaged(ctx context.Context, damaged []cid.Cid) (int, error) {
+	unlock, err := r.gcLock.gcLock(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("wait for pushes and pulls in flight: %w", err)
+	}
+	defer unlock.Unlock(ctx)
+	removed := 0
+	for _, c := range damaged {
+		if err := r.Blocks.DeleteBlock(ctx, c); err != nil && !ipld.IsNotFound(err) {
+			return removed, fmt.Errorf("remove damaged block %s: %w", c, err)
+		}
+		removed++
+	}
+	return removed, r.Sync(ctx)
 }
