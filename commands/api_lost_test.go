@@ -84,3 +84,25 @@ func fakeDaemon(t *testing.T, handle http.HandlerFunc) *remoteBackend {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// A daemon being killed closes its connections before its listening
+// socket: a client asking again at once connects into the backlog of a
+// process that will never answer. That is a daemon gone, not one that
+// ended the request itself.
+func TestConnectionLostToADyingDaemon(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	// Never accepted, as by a process already exiting.
+	c, ok := dialDaemon(context.Background(), filepath.Dir(sock))
+	if !ok {
+		t.Fatal("no socket to dial")
+	}
+	err = c.connectionLost(io.EOF)
+	if err == nil || !strings.Contains(err.Error(), "the daemon stopped during the request") {
+		t.Errorf("connection lost to a daemon whose socket connects but never answers: %v", err)
+	}
+}
