@@ -48,15 +48,24 @@ type lanHost struct {
 // newLAN makes the bridge namespace; hosts join it with host.
 func newLAN(t *testing.T) *lan {
 	t.Helper()
-	need(t, "network namespace", netnsErr)
-	prefix := fmt.Sprintf("imgp2p-lan-%d-%d", os.Getpid(), lanSeq.Add(1))
-	l := &lan{t: t, prefix: prefix, bridge: prefix + "-br"}
-	l.addNamespace(l.bridge)
+	l := newHub(t, "lan", "br")
 	// Snooping off: br0 floods multicast to every port like a dumb switch,
 	// whatever IGMP/MLD state it would otherwise learn, so mDNS always
 	// crosses. STP is off by default, so ports forward at once.
 	l.ip(l.bridge, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
 	l.ip(l.bridge, "link", "set", "br0", "up")
+	return l
+}
+
+// newHub makes the namespace every host of a test network joins (a
+// bridge's or a router's), its name and theirs starting
+// imgp2p-KIND-PID-N.
+func newHub(t *testing.T, kind, hub string) *lan {
+	t.Helper()
+	need(t, "network namespace", netnsErr)
+	prefix := fmt.Sprintf("imgp2p-%s-%d-%d", kind, os.Getpid(), lanSeq.Add(1))
+	l := &lan{t: t, prefix: prefix, bridge: prefix + "-" + hub}
+	l.addNamespace(l.bridge)
 	return l
 }
 

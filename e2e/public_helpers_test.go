@@ -40,10 +40,7 @@ const publicNet = "11.0"
 // work on its hosts as on a LAN's.
 func newPublicNet(t *testing.T) *lan {
 	t.Helper()
-	need(t, "network namespace", netnsErr)
-	prefix := fmt.Sprintf("imgp2p-pub-%d-%d", os.Getpid(), lanSeq.Add(1))
-	l := &lan{t: t, prefix: prefix, bridge: prefix + "-rt"}
-	l.addNamespace(l.bridge)
+	l := newHub(t, "pub", "rt")
 	runIn(t, l.bridge, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 	return l
 }
