@@ -16,8 +16,9 @@
 //	rss     peak RSS of push, pull and an idle daemon on a bigger image, vs Kubo and crane
 //
 // push and pull share one run at -mib; rss runs the same scenario at
-// -rss-mib. The Performance section of the README at the module root says
-// what each row measures, and holds the latest results.
+// -rss-mib. README.md beside this file says what each row measures; the
+// Performance section of the README at the module root holds the latest
+// results, FINDINGS.md what moved them.
 package main
 
 import (
