@@ -62,7 +62,7 @@ func corruptValueLog(t testing.TB, r *repo, window []byte) []byte {
 		if i < 0 {
 			continue
 		}
-		if hit != "" || bytes.Index(b[i+1:], window) >= 0 {
+		if hit != "" || bytes.Contains(b[i+1:], window) {
 			t.Fatalf("the %d-byte window is stored more than once in the value log: cannot corrupt one copy", len(window))
 		}
 		hit, at = f, i
