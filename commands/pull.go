@@ -67,6 +67,11 @@ func runPull(c *cli.Context) error {
 		Timeout:  timeout,
 		Offline:  c.Bool("offline"),
 	}
+	if len(req.Tags) > 0 && format != formatDocker {
+		// The layout is the image's DAG as pushed: a name written into its
+		// index.json would make a push of the file give another CID.
+		return fmt.Errorf("--tag names images in a docker-archive; --format %s keeps the names the image was pushed with (org.opencontainers.image.ref.name), so that pushing it again gives the same CID", format)
+	}
 	switch format {
 	case formatDocker, formatOCIArchive:
 	case formatOCI:

@@ -34,6 +34,8 @@ func TestUsageErrorsAreOneLineOnStderr(t *testing.T) {
 		{[]string{"pin", "add", "--nope", cid}, "imgp2p pin add --help"},
 		{[]string{"gc", cid}, "gc takes no arguments"},
 		{[]string{"ls", "extra"}, "ls takes no arguments"},
+		// --tag was silently dropped: an OCI layout keeps its pushed names.
+		{[]string{"pull", "--format", "oci-archive", "--tag", "app:v1", cid}, "--tag names images in a docker-archive"},
 	}
 	for _, c := range cases {
 		res := r.fails(c.args...)
