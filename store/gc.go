@@ -61,6 +61,9 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	if err := r.Verified.dropUnkept(ctx, keep); err != nil {
+		return res, err
+	}
 	if res.Forgotten, err = r.forgetIncomplete(ctx); err != nil {
 		return res, err
 	}
