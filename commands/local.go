@@ -291,6 +291,9 @@ func (b *localBackend) Pin(ctx context.Context, req pinRequest) ([]pinInfo, erro
 		}
 		return out, nil
 	}
+	if req.Op == "rm-replaced" {
+		return b.pinRmReplaced(ctx)
+	}
 	root, err := b.resolveRoot(ctx, req.Root)
 	if err != nil {
 		return nil, err

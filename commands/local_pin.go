@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 
 	"github.com/imgp2p/imgp2p/image"
@@ -76,4 +77,64 @@ func (b *localBackend) filesOfOtherPins(ctx context.Context, root cid.Cid, files
 	// The pinner's stream ends silently when ctx does: a partial list
 	// would unpin files still needed.
 	return needed, ctx.Err()
+}
+
+// pinRmReplaced unpins every image whose names have all moved to newer
+// pinned images: the versions a rolling update left behind. Pushing or
+// pulling app:latest again moves the name and keeps the image before
+// pinned under its CID alone (as docker keeps an image whose tag moved), so
+// a repo updated daily under one name would otherwise grow by a version a
+// day unless each old CID was noted and unpinned. Left alone: an image that
+// never had a name (nothing replaced it), and one whose name now names
+// nothing pinned (the newer image was unpinned: this is the one to fall
+// back to, and a name must not end up keeping nothing).
+func (b *localBackend) pinRmReplaced(ctx context.Context) ([]pinInfo, error) {
+	recs, err := b.repo.Images.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{} // names of pinned images
+	var nameless []cid.Cid    // pinned images without names
+	for _, rec := range recs {
+		_, pinned, err := b.repo.Pins.IsPinnedWithType(ctx, rec.Root, pin.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !pinned:
+		case len(rec.Names) == 0:
+			nameless = append(nameless, rec.Root)
+		default:
+			for _, n := range rec.Names {
+				held[n] = true
+			}
+		}
+	}
+	out := []pinInfo{}
+	for _, root := range nameless {
+		// The names an image was given are in its own index.json; the
+		// repo's record lost them when they moved.
+		r, err := image.Open(ctx, b.repo.OfflineDAG(), root)
+		if err != nil {
+			continue // not readable: whether it had names is unknown
+		}
+		exp, err := r.Plan(ctx, image.ExportOptions{})
+		if err != nil || len(exp.Names()) == 0 || !allHeld(exp.Names(), held) {
+			continue
+		}
+		if err := b.pinRm(ctx, root); err != nil {
+			return out, err
+		}
+		out = append(out, pinInfo{Root: root.String()})
+	}
+	return out, nil
+}
+
+func allHeld(names []string, held map[string]bool) bool {
+	for _, n := range names {
+		if !held[n] {
+			return false
+		}
+	}
+	return true
 }

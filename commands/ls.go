@@ -14,7 +14,9 @@ func lsCommand() *cli.Command {
 		Name:  "ls",
 		Usage: "list the images in the repo",
 		Description: `Shows each image root with the names and platforms it holds, its size and
-whether it is pinned (pushed or pinned images are; pulled ones are cached).
+whether it is pinned (pushed or pinned images are; pulled ones are cached). An
+image whose names all moved to an image pushed or pulled since shows -, pinned as
+it was: imgp2p pin rm --replaced unpins it once a pinned image holds its names.
 
    imgp2p ls
    imgp2p ls -q     # CIDs only`,
