@@ -149,6 +149,9 @@ var flushMarker = []byte("/imgp2p/gc/flush")
 // deletions sit), compact the tree, then rewrite value-log files until
 // none is worth rewriting.
 func (r *Repo) reclaim() error {
+	// Rewriting copies live blocks through badger's mappings, which the
+	// blockstore's own trims never see.
+	defer r.ReleaseMappedPages()
 	if err := r.sealHeadValueLog(); err != nil {
 		return err
 	}
