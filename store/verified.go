@@ -14,8 +14,9 @@ var verifiedPrefix = ds.NewKey("/imgp2p/verified")
 // VerifiedBlobs records blob files that have been read whole and found to
 // match a digest. A file's CID names its bytes, so the match holds for as
 // long as the file exists; gc drops the records of the files it collects,
-// which would otherwise pile up with every image the repo ever held. Damage to the blocks on disk is caught as
-// they are read (see damageCheckingBlockstore), not by this.
+// which would otherwise pile up with every image the repo ever held.
+// Damage to the blocks on disk is caught as they are read (see
+// damageCheckingBlockstore), not by this.
 type VerifiedBlobs struct{ ds ds.Datastore }
 
 func verifiedKey(file cid.Cid, digest string) ds.Key {
