@@ -18,6 +18,11 @@ func (b *localBackend) pinRm(ctx context.Context, root cid.Cid) error {
 	// Pins of other images must not change while we decide what they need.
 	b.pinMu.Lock()
 	defer b.pinMu.Unlock()
+	return b.pinRmLocked(ctx, root)
+}
+
+// pinRmLocked is pinRm for a caller that holds pinMu.
+func (b *localBackend) pinRmLocked(ctx context.Context, root cid.Cid) error {
 	files := b.ownPinnedFiles(ctx, root)
 	if err := b.repo.Pins.Unpin(ctx, root, true); err != nil {
 		return fmt.Errorf("unpin %s: %w", root, err)
@@ -89,6 +94,13 @@ func (b *localBackend) filesOfOtherPins(ctx context.Context, root cid.Cid, files
 // nothing pinned (the newer image was unpinned: this is the one to fall
 // back to, and a name must not end up keeping nothing).
 func (b *localBackend) pinRmReplaced(ctx context.Context) ([]pinInfo, error) {
+	// Which names are held, and by what, must stay as read until the
+	// unpins are done: a push holds pinMu from moving a name to its image
+	// until it has pinned it, or, failing, given the name back. Read in
+	// between, an image that was about to get its name back looks
+	// replaced, and is unpinned as the one it names.
+	b.pinMu.Lock()
+	defer b.pinMu.Unlock()
 	recs, err := b.repo.Images.List(ctx)
 	if err != nil {
 		return nil, err
@@ -122,7 +134,7 @@ func (b *localBackend) pinRmReplaced(ctx context.Context) ([]pinInfo, error) {
 		if err != nil || len(exp.Names()) == 0 || !allHeld(exp.Names(), held) {
 			continue
 		}
-		if err := b.pinRm(ctx, root); err != nil {
+		if err := b.pinRmLocked(ctx, root); err != nil {
 			return out, err
 		}
 		out = append(out, pinInfo{Root: root.String()})
