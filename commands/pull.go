@@ -67,11 +67,6 @@ func runPull(c *cli.Context) error {
 		Timeout:  timeout,
 		Offline:  c.Bool("offline"),
 	}
-	if len(req.Tags) > 0 && format != formatDocker {
-		// The layout is the image's DAG as pushed: a name written into its
-		// index.json would make a push of the file give another CID.
-		return fmt.Errorf("--tag names images in a docker-archive; --format %s keeps the names the image was pushed with (org.opencontainers.image.ref.name), so that pushing it again gives the same CID", format)
-	}
 	switch format {
 	case formatDocker, formatOCIArchive:
 	case formatOCI:
@@ -81,6 +76,12 @@ func runPull(c *cli.Context) error {
 		req.Format = formatOCIArchive
 	default:
 		return fmt.Errorf("unknown --format %q: want docker, oci or oci-archive", format)
+	}
+	// After the format is known good: a mistyped one is what to report.
+	if len(req.Tags) > 0 && format != formatDocker {
+		// The layout is the image's DAG as pushed: a name written into its
+		// index.json would make a push of the file give another CID.
+		return fmt.Errorf("--tag names images in a docker-archive; --format %s keeps the names the image was pushed with (org.opencontainers.image.ref.name), so that pushing it again gives the same CID", format)
 	}
 	if output == "" && term.IsTerminal(int(os.Stdout.Fd())) {
 		return fmt.Errorf("refusing to write a tar to a terminal: pipe it (imgp2p pull CID | docker load) or use -o FILE")

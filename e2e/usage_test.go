@@ -36,6 +36,9 @@ func TestUsageErrorsAreOneLineOnStderr(t *testing.T) {
 		{[]string{"ls", "extra"}, "ls takes no arguments"},
 		// --tag was silently dropped: an OCI layout keeps its pushed names.
 		{[]string{"pull", "--format", "oci-archive", "--tag", "app:v1", cid}, "--tag names images in a docker-archive"},
+		{[]string{"pull", "--format", "oci", "-o", t.TempDir() + "/out", "--tag", "app:v1", cid}, "--tag names images in a docker-archive"},
+		// A mistyped format is named as such, not as one that keeps names.
+		{[]string{"pull", "--format", "dockr", "--tag", "app:v1", cid}, `unknown --format "dockr"`},
 	}
 	for _, c := range cases {
 		res := r.fails(c.args...)
