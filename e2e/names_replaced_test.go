@@ -26,11 +26,16 @@ func TestNamesPinRmReplaced(t *testing.T) {
 		nameLayout(t, dir, "imgp2p-test/app:latest")
 		versions = append(versions, r.push(dir))
 	}
-	if got := r.pinned(); !slices.Equal(got, sorted(append([]string{unnamed, hello}, versions...)...)) {
+	all := sorted(append([]string{unnamed, hello}, versions...)...)
+	if got := r.pinned(); !slices.Equal(got, all) {
 		t.Fatalf("pin ls after the pushes: %q", got)
 	}
 	if res := r.fails("pin", "rm", "--replaced", versions[0]); len(res.stdout) != 0 {
 		t.Errorf("pin rm --replaced with a CID printed %q", res.stdout)
+	}
+	// Checked here: the pin rm --replaced below unpins versions[0] anyway.
+	if got := r.pinned(); !slices.Equal(got, all) {
+		t.Errorf("pin ls after a refused pin rm --replaced CID: %q, want %q", got, all)
 	}
 
 	r.startDaemon("--mdns=false")
