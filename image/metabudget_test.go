@@ -44,9 +44,17 @@ func descOf(mt types.MediaType, b []byte) v1.Descriptor {
 // tooMuchMetadata is one more 3 MiB blob than the limit allows.
 const tooMuchMetadata = maxMetadataTotal/(3<<20) + 1
 
+// hostConfigHead is the start of an image config for the host's platform,
+// up to its "config" object: the tests that plan or push for
+// HostPlatform() must find their image on an arm64 machine as on amd64.
+func hostConfigHead() string {
+	p := HostPlatform()
+	return fmt.Sprintf(`{"architecture":%q,"os":%q,"rootfs":{"type":"layers","diff_ids":[]},"config":`, p.Architecture, p.OS)
+}
+
 // smallImage is a config and a layer that every padded manifest names.
 func smallImage() (config, layer []byte) {
-	return []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}`), []byte("layer")
+	return []byte(hostConfigHead() + `{}}`), []byte("layer")
 }
 
 func manifestNaming(config, layer v1.Descriptor, tail string) string {
@@ -69,18 +77,18 @@ func bigManifests(n int) (blobs [][]byte, index []byte) {
 	return blobs, index
 }
 
-// bigConfigs is a layout whose index lists n small manifests for
-// linux/amd64 (so none is read to learn its platform), each naming a
+// bigConfigs is a layout whose index lists n small manifests for the
+// host's platform (so none is read to learn its platform), each naming a
 // distinct padded config: what a docker-archive keeps in memory.
 func bigConfigs(n int) (blobs [][]byte, index []byte) {
 	_, layer := smallImage()
 	blobs = [][]byte{layer}
 	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
-	for i, c := range padded(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{`, n) {
+	for i, c := range padded(hostConfigHead()+`{"Labels":{`, n) {
 		m := []byte(manifestNaming(descOf(types.OCIConfigJSON, c), descOf(types.OCILayer, layer), fmt.Sprintf(`"n":"%d"}}`, i)))
 		blobs = append(blobs, c, m)
 		d := descOf(types.OCIManifestSchema1, m)
-		d.Platform = &v1.Platform{OS: "linux", Architecture: "amd64"}
+		d.Platform = HostPlatform()
 		idx.Manifests = append(idx.Manifests, d)
 	}
 	index, _ = json.Marshal(idx)
