@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ type repo struct {
 	// netns is the namespace its commands run in; "" is the shared
 	// loopback-only test namespace.
 	netns string
+	// exe is the command line that runs imgp2p (an arm64 build under
+	// qemu-aarch64-static, say); nil is binPath.
+	exe []string
 }
 
 // newRepo gives the test an imgp2p repo of its own. The directory does not
@@ -66,10 +70,14 @@ func childEnv(home string, extra ...string) []string {
 
 // command is `imgp2p --repo DIR args...` inside the repo's namespace.
 func (r *repo) command(ctx context.Context, args ...string) *exec.Cmd {
-	argv := []string{binPath, "--repo", r.dir}
+	exe := r.exe
+	if exe == nil {
+		exe = []string{binPath}
+	}
+	argv := append(slices.Clip(exe), "--repo", r.dir)
 	var env []string
 	if r.viaEnv {
-		argv, env = argv[:1], []string{"IMGP2P_PATH=" + r.dir}
+		argv, env = argv[:len(exe)], []string{"IMGP2P_PATH=" + r.dir}
 	}
 	if r.netns != "" {
 		argv = inNamespace(r.netns, append(argv, args...)...)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 )
@@ -41,7 +42,7 @@ func run(m *testing.M) int {
 		binPath = bin
 		_, binErr = os.Stat(bin)
 	} else {
-		binPath, binErr = buildBinary(dir)
+		binPath, binErr = buildBinary(dir, runtime.GOARCH)
 	}
 	if undo, err := setupNetns(); err != nil {
 		netnsErr = err
@@ -64,11 +65,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// buildBinary builds imgp2p statically, as it is released.
-func buildBinary(dir string) (string, error) {
+// buildBinary builds imgp2p statically for linux/goarch, as it is
+// released, into dir.
+func buildBinary(dir, goarch string) (string, error) {
 	out := filepath.Join(dir, "imgp2p")
 	cmd := exec.Command("go", "build", "-o", out, "github.com/imgp2p/imgp2p")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		// Print the compiler's output once here rather than in every test.
 		fmt.Fprintf(os.Stderr, "e2e: building imgp2p failed: %v\n%s", err, msg)
