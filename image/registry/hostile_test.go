@@ -21,8 +21,6 @@ import (
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
-
-	"github.com/imgp2p/imgp2p/internal/emulation"
 )
 
 // hostileRoot stores an image root over blobs and index as anyone could
@@ -155,7 +153,7 @@ func TestDistinctDigestsIsLinear(t *testing.T) {
 	// 8 times slower (1.9 s): there the budget is 10 times larger, still
 	// far below the hours the quadratic version would take.
 	budget := 2 * time.Second
-	if emulated, why := emulation.Detect(); emulated {
+	if emulated, why := detectEmulation(); emulated {
 		budget *= 10
 		t.Logf("emulated (%s): budget %s", why, budget)
 	}
