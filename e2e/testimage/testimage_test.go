@@ -147,7 +147,7 @@ func TestCorruptBlob(t *testing.T) {
 
 // The committed demo layout must stay a valid hello image.
 func TestCommittedHello(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "hello")
+	dir := filepath.Join("..", "testdata", "hello")
 	validLayout(t, dir)
 	idx, _ := layout.ImageIndexFromPath(dir)
 	im, _ := idx.IndexManifest()

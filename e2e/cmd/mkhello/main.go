@@ -1,7 +1,7 @@
 // Command mkhello writes the hello test image as an OCI layout. It generates
-// testdata/hello, the layout the README demo pushes:
+// e2e/testdata/hello, the layout the README demo pushes:
 //
-//	go run ./e2e/cmd/mkhello -o testdata/hello
+//	go run ./e2e/cmd/mkhello -o e2e/testdata/hello
 package main
 
 import (
