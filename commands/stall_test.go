@@ -97,7 +97,7 @@ func TestStallEndsOnItsTickWithoutALastRedial(t *testing.T) {
 // trickleNode stores no block, but bytes of blocks keep arriving.
 type trickleNode struct{ incoming atomic.Int64 }
 
-func (n *trickleNode) Stats() node.Stats       { return node.Stats{Incoming: n.incoming.Add(1 << 10)} }
+func (n *trickleNode) Stats() node.Stats       { return node.Stats{Incoming: n.incoming.Add(transitFloor)} }
 func (*trickleNode) ConnectedPeers() []peer.ID { return nil }
 func (*trickleNode) Redial(context.Context)    {}
 
@@ -160,6 +160,38 @@ func TestStallSeesThroughChatter(t *testing.T) {
 	case <-ctx.Done():
 	case <-time.After(partialLimit * limit):
 		t.Fatalf("still going %v after the watch started, with --timeout %v and only chatter", partialLimit*limit, limit)
+	}
+	if cause := context.Cause(ctx); !errors.Is(cause, errStalled) || !strings.Contains(cause.Error(), "no block arrived") {
+		t.Errorf("ended with %v, want a stall naming no block", cause)
+	}
+}
+
+// echoNode stores no block and sends none, but each redial's new bitswap
+// stream brings the peer's echo of the protocol negotiation, counted as
+// bitswap bytes and never taken back.
+type echoNode struct{ incoming atomic.Int64 }
+
+func (n *echoNode) Stats() node.Stats       { return node.Stats{Incoming: n.incoming.Load()} }
+func (*echoNode) ConnectedPeers() []peer.ID { return nil }
+func (n *echoNode) Redial(context.Context)  { n.incoming.Add(41) }
+
+// A residue that grows a little with every redial is no progress: the
+// watch ends on --timeout (TestLANPartialHolder's pull from a peer with
+// nothing more to send ran 4× --timeout, redialing every 2 s).
+func TestStallSeesThroughRedialResidue(t *testing.T) {
+	t.Parallel()
+	const limit = 5 * time.Second // redials at 2 and 4 s, as in TestLANPartialHolder
+	start := time.Now()
+	_, ctx, stop := watchStalls(context.Background(), io.Discard, &echoNode{}, limit, func(string, ...any) {})
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(partialLimit * limit):
+		t.Fatalf("still going %v after the watch started, with --timeout %v and only redial residue", partialLimit*limit, limit)
+	}
+	// The watch's first tick, a second in, is its starting point.
+	if took := time.Since(start); took > limit+2*time.Second {
+		t.Errorf("ended after %v, want --timeout %v after the first tick", took.Round(time.Millisecond), limit)
 	}
 	if cause := context.Cause(ctx); !errors.Is(cause, errStalled) || !strings.Contains(cause.Error(), "no block arrived") {
 		t.Errorf("ended with %v, want a stall naming no block", cause)
