@@ -29,7 +29,7 @@ func nestedIndexes(depth int) (blobs [][]byte, index []byte) {
 	return blobs, index
 }
 
-// SECURITY.md limits index nesting to 8 levels below index.json, on push
+// .github/SECURITY.md limits index nesting to 8 levels below index.json, on push
 // and on pull.
 func TestIndexNestingLimit(t *testing.T) {
 	ctx := context.Background()
@@ -53,7 +53,7 @@ func TestIndexNestingLimit(t *testing.T) {
 	}
 }
 
-// SECURITY.md limits an image to 100,000 blobs. Push enforced it; a plan
+// .github/SECURITY.md limits an image to 100,000 blobs. Push enforced it; a plan
 // did not, so a root whose manifests listed more (descriptors are a
 // hundred bytes each: 30 manifests of 350 KB list 102,000) was planned
 // and fetched whole.

@@ -50,7 +50,7 @@ func TestAnotherUsersNewRepoGetsNoFileOfOurs(t *testing.T) {
 
 // A repo made in a directory created for it beforehand (mkdir -p at the
 // usual umask, as for a swarm.key) is owner-only once it is a repo, as
-// one Open creates is: SECURITY.md's API socket is "mode 0600 in a 0700
+// one Open creates is: .github/SECURITY.md's API socket is "mode 0600 in a 0700
 // directory".
 func TestANewRepoInAPreparedDirectoryIsOwnerOnly(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "repo")
