@@ -11,7 +11,7 @@ import (
 // aheadLead is how far past badger's write position the page cache is
 // asked to be prepared. The kernel reads at most one readahead window per
 // WILLNEED (8 MiB on the development machines' disk) and drops the rest;
-// asking for all of it in window-sized pieces made pushes slower (see
+// asking for all of it in 128 KiB pieces made pushes slower (see
 // e2e/cmd/bench/FINDINGS.md), so the partial preparation is kept.
 const aheadLead = 32 << 20
 
