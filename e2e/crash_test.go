@@ -42,10 +42,10 @@ func TestCrashPullResumes(t *testing.T) {
 	args := []string{"pull", "--peer", da.Addr, "--timeout", "2m", "-o", target, cid}
 	p := b.startBackground(nil, args...)
 	const grown = 64 << 20
-	datastore := filepath.Join(b.dir, "datastore")
-	waitUntil(t, "64 MiB stored by the pull", 2*time.Minute, p, func() bool { return allocatedBytes(datastore) > grown })
+	stored := b.dir // packs and badger alike
+	waitUntil(t, "64 MiB stored by the pull", 2*time.Minute, p, func() bool { return allocatedBytes(stored) > grown })
 	kill9(t, p)
-	t.Logf("killed the pull with %d MiB in its datastore", allocatedBytes(datastore)>>20)
+	t.Logf("killed the pull with %d MiB in its repo", allocatedBytes(stored)>>20)
 
 	again := b.ok(args...)
 	if got, want := fileSHA256(t, target), fileSHA256(t, ref); got != want {
@@ -115,24 +115,24 @@ func TestCrashPush(t *testing.T) {
 			_, err := io.CopyN(pw, src, 160<<20)
 			fed <- err
 		}()
-		datastore := filepath.Join(r.dir, "datastore")
-		waitUntil(t, "96 MiB stored by push -", 2*time.Minute, p, func() bool { return allocatedBytes(datastore) > 96<<20 })
+		stored := r.dir // packs and badger alike
+		waitUntil(t, "96 MiB stored by push -", 2*time.Minute, p, func() bool { return allocatedBytes(stored) > 96<<20 })
 		kill9(t, p)
 		pw.CloseWithError(io.ErrClosedPipe)
 		<-fed
-		t.Logf("killed push - with %d MiB in its datastore", allocatedBytes(datastore)>>20)
+		t.Logf("killed push - with %d MiB in its repo", allocatedBytes(stored)>>20)
 		afterKilledPush(t, r, layout, want)
 	})
 
-	// From the layout directory, killed once its datastore has grown: push
+	// From the layout directory, killed once its repo has grown: push
 	// runs at disk speed, so the poll is tight; 256 MiB leaves a wide margin.
 	t.Run("layout", func(t *testing.T) {
 		r := newRepo(t)
 		p := r.startBackground(nil, "push", layout)
-		datastore := filepath.Join(r.dir, "datastore")
-		waitUntil(t, "32 MiB stored by push", 2*time.Minute, p, func() bool { return allocatedBytes(datastore) > 32<<20 })
+		stored := r.dir // packs and badger alike
+		waitUntil(t, "32 MiB stored by push", 2*time.Minute, p, func() bool { return allocatedBytes(stored) > 32<<20 })
 		kill9(t, p)
-		t.Logf("killed push with %d MiB in its datastore", allocatedBytes(datastore)>>20)
+		t.Logf("killed push with %d MiB in its repo", allocatedBytes(stored)>>20)
 		afterKilledPush(t, r, layout, want)
 	})
 }

@@ -31,18 +31,22 @@ func TestDaemonPushAndPullAreDurable(t *testing.T) {
 }
 
 // wantNoDirtyPages checks badger's write-ahead logs (*.mem) and value logs
-// (*.vlog) under repo for pages not yet written to disk. A value-log
-// file's last page is allowed: badger truncates a full file after syncing
-// it, and the kernel zeroes, so dirties, the rest of its last page, past
-// the data.
+// (*.vlog), and the packs (*.pack), under repo for pages not yet written
+// to disk. A value-log file's last page is allowed: badger truncates a
+// full file after syncing it, and the kernel zeroes, so dirties, the rest
+// of its last page, past the data.
 func wantNoDirtyPages(t *testing.T, when, repo string) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(repo, "datastore", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range files {
-		if !strings.HasSuffix(path, ".mem") && !strings.HasSuffix(path, ".vlog") {
+	packs, err := filepath.Glob(filepath.Join(repo, "blocks", "*.pack"))
+	if err != nil || len(packs) == 0 {
+		t.Fatalf("%s: no packs in %s (%v)", when, repo, err)
+	}
+	for _, path := range append(files, packs...) {
+		if !strings.HasSuffix(path, ".mem") && !strings.HasSuffix(path, ".vlog") && !strings.HasSuffix(path, ".pack") {
 			continue
 		}
 		if dirty := dirtyPages(t, path); len(dirty) > 0 {

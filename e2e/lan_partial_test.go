@@ -35,10 +35,10 @@ func TestLANPartialHolder(t *testing.T) {
 
 	dp := hp.daemon(partial)
 	waitPeer(t, partial, ds.ID, "mdns", hs.IP)
-	datastore := filepath.Join(partial.dir, "datastore")
-	before := allocatedBytes(datastore)
+	stored := partial.dir // packs and badger alike
+	before := allocatedBytes(stored)
 	half := partial.startBackground(nil, "pull", "--timeout", "1m", "-o", filepath.Join(t.TempDir(), "half.tar"), cid)
-	waitUntil(t, "16 MiB stored by P", time.Minute, half, func() bool { return allocatedBytes(datastore)-before > 16<<20 })
+	waitUntil(t, "16 MiB stored by P", time.Minute, half, func() bool { return allocatedBytes(stored)-before > 16<<20 })
 	kill9(t, &bgProc{name: "P's daemon", cmd: dp.cmd, exited: dp.exited})
 	dp = hp.daemon(partial)
 

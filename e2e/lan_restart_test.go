@@ -22,11 +22,11 @@ func TestLANPullerRestartedResumes(t *testing.T) {
 	l.shape(hs, "40mbit")
 	waitPeer(t, puller, ds.ID, "mdns", hs.IP)
 
-	datastore := filepath.Join(puller.dir, "datastore")
-	before := allocatedBytes(datastore)
+	stored := puller.dir // packs and badger alike
+	before := allocatedBytes(stored)
 	got := filepath.Join(t.TempDir(), "got.tar")
 	first := puller.startBackground(nil, "pull", "--timeout", "1m", "-o", got, cid)
-	waitUntil(t, "8 MiB stored by the puller's daemon", time.Minute, first, func() bool { return allocatedBytes(datastore)-before > 8<<20 })
+	waitUntil(t, "8 MiB stored by the puller's daemon", time.Minute, first, func() bool { return allocatedBytes(stored)-before > 8<<20 })
 	kill9(t, &bgProc{name: "puller's daemon", cmd: dp.cmd, exited: dp.exited})
 	select {
 	case <-first.exited:

@@ -37,23 +37,28 @@ func wantVerified(t testing.TB, res result, minBlocks, minBlobs int) {
 	}
 }
 
-// corruptValueLog flips every bit of the one place in r's badger value log
-// holding window, and returns the flipped bytes. Nothing may have the repo
-// open. The window must lie in a value-log file other than the newest:
-// badger takes a damaged entry in the newest file for a torn write and
-// truncates the file there when it next opens, so the damage would be
-// "missing", not "corrupt" (callers run one more command after writing the
-// image, which starts a new file).
-func corruptValueLog(t testing.TB, r *repo, window []byte) []byte {
+// corruptStored flips every bit of the one place in r's repo holding
+// window, in a pack (where chunks live) or in badger's value log, and
+// returns the flipped bytes. Nothing may have the repo open. A window in
+// badger's value log must lie in a file other than the newest: badger
+// takes a damaged entry in the newest file for a torn write and truncates
+// the file there when it next opens, so the damage would be "missing", not
+// "corrupt" (callers run one more command after writing the image, which
+// starts a new file).
+func corruptStored(t testing.TB, r *repo, window []byte) []byte {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(r.dir, "datastore", "*.vlog"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no badger value-log files in %s/datastore (%v)", r.dir, err)
+	vlogs, err := filepath.Glob(filepath.Join(r.dir, "datastore", "*.vlog"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(files) // zero-padded numbers: the last is the newest
+	packs, err := filepath.Glob(filepath.Join(r.dir, "blocks", "*.pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(vlogs) // zero-padded numbers: the last is the newest
 	var hit string
 	var at int
-	for _, f := range files {
+	for _, f := range append(packs, vlogs...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -63,14 +68,14 @@ func corruptValueLog(t testing.TB, r *repo, window []byte) []byte {
 			continue
 		}
 		if hit != "" || bytes.Contains(b[i+1:], window) {
-			t.Fatalf("the %d-byte window is stored more than once in the value log: cannot corrupt one copy", len(window))
+			t.Fatalf("the %d-byte window is stored more than once in the repo: cannot corrupt one copy", len(window))
 		}
 		hit, at = f, i
 	}
 	if hit == "" {
-		t.Fatalf("the %d-byte window is not in any value-log file of %s: blocks are not where this test expects (values over 4 KiB in *.vlog)", len(window), r.dir)
+		t.Fatalf("the %d-byte window is in no pack or value-log file of %s: blocks are not where this test expects", len(window), r.dir)
 	}
-	if hit == files[len(files)-1] {
+	if len(vlogs) > 0 && hit == vlogs[len(vlogs)-1] {
 		t.Fatalf("the window is in the newest value-log file %s, which badger truncates at damage on open", hit)
 	}
 	bad := make([]byte, len(window))
@@ -134,7 +139,7 @@ func TestVerifyCorruptBlock(t *testing.T) {
 	layout := randomLayout(t, 4, 702)
 	cid := r.push(layout)
 	hello := r.push(helloLayout(t))
-	r.ok("ls") // a new process, a new value-log file: see corruptValueLog
+	r.ok("ls") // a new process, a new value-log file: see corruptStored
 
 	layer := digests(t, layout).Layers[0]
 	blob := readFile(t, testimage.BlobPath(layout, layer))
@@ -143,7 +148,7 @@ func TestVerifyCorruptBlock(t *testing.T) {
 	}
 	// 64 bytes well inside the second chunk, which is neither the first
 	// nor the last block of the blob.
-	bad := corruptValueLog(t, r, blob[1<<20+4096:1<<20+4096+64])
+	bad := corruptStored(t, r, blob[1<<20+4096:1<<20+4096+64])
 	damaged := chunkCID(blob, 1)
 
 	for _, args := range [][]string{{"verify"}, {"verify", cid}, {"verify", testimage.RandomRef}} {
@@ -246,9 +251,9 @@ func TestVerifyRepairLetsAPullFetchAgain(t *testing.T) {
 	if got := b.push(layout); got != cid {
 		t.Fatalf("the same layout pushed into B is %s, into A %s", got, cid)
 	}
-	b.ok("ls") // a new value-log file: see corruptValueLog
+	b.ok("ls") // a new value-log file: see corruptStored
 	blob := readFile(t, testimage.BlobPath(layout, digests(t, layout).Layers[0]))
-	corruptValueLog(t, b, blob[1<<20+4096:1<<20+4096+64])
+	corruptStored(t, b, blob[1<<20+4096:1<<20+4096+64])
 	damaged := chunkCID(blob, 1)
 
 	res := b.run(nil, "verify", "--repair")

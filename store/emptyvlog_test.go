@@ -23,7 +23,7 @@ func TestRepoOpensWithTheEmptyValueLogACrashLeft(t *testing.T) {
 	}
 	var written []blocks.Block
 	for range 4 {
-		b := randomBlock(t, 1<<20)
+		b := randomBlock(t, badgerBlock)
 		if err := r.Blocks.Put(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestRepoOpensWithTheEmptyValueLogACrashLeft(t *testing.T) {
 	}
 	defer r.Close()
 	checkBlocks(t, r, written)
-	b := randomBlock(t, 1<<20)
+	b := randomBlock(t, badgerBlock)
 	if err := r.Blocks.Put(ctx, b); err != nil {
 		t.Fatalf("writing after the reopen: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 // edited config.json), and a filesystem's own lost+found when the repo
 // is a mount point. api.sock is the daemon's socket (commands/open.go).
 var repoEntries = map[string]bool{
-	lockFile: true, versionFile: true, identityFile: true, configFile: true, "datastore": true,
+	lockFile: true, versionFile: true, identityFile: true, configFile: true, "datastore": true, "blocks": true,
 	"api.sock": true, "swarm.key": true, "lost+found": true,
 }
 

@@ -67,6 +67,9 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	if res.Forgotten, err = r.forgetIncomplete(ctx); err != nil {
 		return res, err
 	}
+	if err := r.packs.sweep(ctx); err != nil {
+		return res, err
+	}
 	return res, r.reclaim()
 }
 

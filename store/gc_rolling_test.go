@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -15,14 +16,21 @@ import (
 // must hold the live version plus a fixed overhead, however many versions
 // came before. Reopened is the one-shot commands' case; the same process
 // is a daemon's, where garbage sits in the value-log file badger appends
-// to (see sealHeadValueLog).
+// to (see sealHeadValueLog). Image chunks live in block files; smaller
+// blocks in badger, whose value log gc must compact.
 func TestRollingUpdatesStayBounded(t *testing.T) {
-	for _, reopen := range []bool{true, false} {
-		t.Run(map[bool]string{true: "reopened", false: "same process"}[reopen], func(t *testing.T) {
-			testRollingUpdates(t, reopen)
-		})
+	for _, size := range []int{1 << 20, badgerBlock} {
+		for _, reopen := range []bool{true, false} {
+			name := fmt.Sprintf("%d KiB blocks, %s", size>>10, map[bool]string{true: "reopened", false: "same process"}[reopen])
+			t.Run(name, func(t *testing.T) {
+				testRollingUpdates(t, size, reopen)
+			})
+		}
 	}
 }
+
+// badgerBlock is a block size badger's value log keeps (see fileBlockMin).
+const badgerBlock = 64 << 10
 
 const (
 	rollingCycles = 10
@@ -35,7 +43,7 @@ const (
 	rollingSlack = 8 << 20
 )
 
-func testRollingUpdates(t *testing.T, reopen bool) {
+func testRollingUpdates(t *testing.T, size int, reopen bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	// With less room than this the daemon case cannot seal the value log's
@@ -50,8 +58,8 @@ func testRollingUpdates(t *testing.T, reopen bool) {
 	}
 	defer func() { r.Close() }()
 	var base []cid.Cid
-	for i := 0; i < rollingBase; i++ {
-		b := randomBlock(t, 1<<20)
+	for i := 0; i < rollingBase<<20/size; i++ {
+		b := randomBlock(t, size)
 		if err := r.Blocks.Put(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +68,7 @@ func testRollingUpdates(t *testing.T, reopen bool) {
 	var prev cid.Cid
 	var worst int64
 	for cycle := 1; cycle <= rollingCycles; cycle++ {
-		root := putVersion(t, r, base)
+		root := putVersion(t, r, base, size)
 		if err := r.Pins.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -84,8 +92,8 @@ func testRollingUpdates(t *testing.T, reopen bool) {
 		if err != nil {
 			t.Fatalf("cycle %d: %v", cycle, err)
 		}
-		if cycle > 1 && res.Blocks != rollingOwn+1 {
-			t.Fatalf("cycle %d: gc removed %d blocks, want the old version's %d", cycle, res.Blocks, rollingOwn+1)
+		if own := int64(rollingOwn << 20 / size); cycle > 1 && res.Blocks != own+1 {
+			t.Fatalf("cycle %d: gc removed %d blocks, want the old version's %d", cycle, res.Blocks, own+1)
 		}
 		du := diskUsage(t, dir)
 		worst = max(worst, du)
@@ -100,20 +108,20 @@ func testRollingUpdates(t *testing.T, reopen bool) {
 }
 
 // putVersion stores a version: a node linking the base blocks and
-// rollingOwn new ones.
-func putVersion(t *testing.T, r *Repo, base []cid.Cid) cid.Cid {
+// rollingOwn MiB of new ones, of size bytes each.
+func putVersion(t *testing.T, r *Repo, base []cid.Cid, size int) cid.Cid {
 	t.Helper()
 	ctx := context.Background()
 	nd := merkledag.NodeWithData(nil)
 	for _, c := range base {
-		nd.AddRawLink("", &ipld.Link{Cid: c, Size: 1 << 20})
+		nd.AddRawLink("", &ipld.Link{Cid: c, Size: uint64(size)})
 	}
-	for i := 0; i < rollingOwn; i++ {
-		b := randomBlock(t, 1<<20)
+	for i := 0; i < rollingOwn<<20/size; i++ {
+		b := randomBlock(t, size)
 		if err := r.Blocks.Put(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		nd.AddRawLink("", &ipld.Link{Cid: b.Cid(), Size: 1 << 20})
+		nd.AddRawLink("", &ipld.Link{Cid: b.Cid(), Size: uint64(size)})
 	}
 	if err := r.Blocks.Put(ctx, nd); err != nil {
 		t.Fatal(err)

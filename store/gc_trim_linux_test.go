@@ -30,8 +30,8 @@ func TestGCLeavesNoMappedPages(t *testing.T) {
 	defer r.Close()
 	// Live blocks gc moves to a new value-log file, and garbage beside
 	// them: enough in the head file to seal it (sealWorthIt).
-	putVersion(t, r, nil) // rollingOwn MiB, unpinned
-	live := putVersion(t, r, nil)
+	putVersion(t, r, nil, badgerBlock) // rollingOwn MiB, unpinned
+	live := putVersion(t, r, nil, badgerBlock)
 	if err := r.Pins.PinWithMode(ctx, live, pin.Recursive, ""); err != nil {
 		t.Fatal(err)
 	}

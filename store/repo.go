@@ -1,7 +1,7 @@
-// Package store is imgp2p's repo on disk: the badger datastore, the
-// blockstore on top of it, pins, the image list, the node identity, the
-// config file and the lock that gives one process ownership. It knows
-// nothing of the network.
+// Package store is imgp2p's repo on disk: the badger datastore, the packs
+// that hold image chunks beside it, the blockstore over both, pins, the
+// image list, the node identity, the config file and the lock that gives
+// one process ownership. It knows nothing of the network.
 package store
 
 import (
@@ -74,6 +74,7 @@ type Repo struct {
 	Verified *VerifiedBlobs
 
 	lock   *repoLock
+	packs  *packBlocks
 	ahead  *valueLogAhead
 	gcLock *gcLocker
 }
@@ -153,10 +154,16 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, firstLineError{err})
 	}
 	r.ahead = &valueLogAhead{dir: dsDir, fileSize: r.Datastore.DB.Opts().ValueLogFileSize}
-	var bs blockstore.Blockstore = &trimmingBlockstore{
-		Blockstore: blockstore.NewBlockstore(r.Datastore),
-		dir:        dsDir,
-		ahead:      r.ahead,
+	if r.packs, err = openPackBlocks(r.Path, r.Datastore); err != nil {
+		return err
+	}
+	var bs blockstore.Blockstore = &splitBlockstore{
+		small: &trimmingBlockstore{
+			Blockstore: blockstore.NewBlockstore(r.Datastore),
+			dir:        dsDir,
+			ahead:      r.ahead,
+		},
+		packs: r.packs,
 	}
 	bs = &spaceGuardBlockstore{Blockstore: bs, dir: dsDir}
 	r.gcLock = newGCLocker()
@@ -193,6 +200,11 @@ func (r *Repo) SaveConfig(cfg Config) error {
 // otherwise live in the page cache for seconds, and a power cut (an edge
 // box, a ship) would lose it, or its pin, with the command long done.
 func (r *Repo) Sync(ctx context.Context) error {
+	// Packs first: what badger records (the packs' index, pins, the image
+	// list) must not outlive, in a power cut, the blocks it names.
+	if err := r.packs.sync(); err != nil {
+		return fmt.Errorf("sync repo: %w", err)
+	}
 	if err := r.Datastore.Sync(ctx, ds.NewKey("/")); err != nil {
 		return fmt.Errorf("sync repo: %w", err)
 	}

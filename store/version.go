@@ -18,8 +18,12 @@ import (
 const versionFile = "version"
 
 // RepoVersion is the format this imgp2p reads and writes (`imgp2p version`
-// prints it). Repos made before the file existed are format 1.
-const RepoVersion = 1
+// prints it). Repos made before the file existed are format 1. Format 2
+// keeps large blocks in packs under blocks/ (packBlocks); it reads a
+// format-1 repo's large blocks where they are, in badger, so opening one
+// only records the new number, which keeps an older imgp2p, blind to the
+// packs, from using the repo.
+const RepoVersion = 2
 
 // checkVersion refuses a repo of a format this imgp2p does not know, and
 // records the format in one that has none yet (new, or made before the
@@ -42,6 +46,11 @@ func checkVersion(dir string) error {
 	}
 	if v > RepoVersion {
 		return fmt.Errorf("repo %s is format %d, made by a newer imgp2p; this one reads format %d: use a newer imgp2p (the repo is untouched)", dir, v, RepoVersion)
+	}
+	if v < RepoVersion {
+		if err := writeFileAtomic(path, []byte(strconv.Itoa(RepoVersion)+"\n"), 0o600); err != nil {
+			return fmt.Errorf("record repo format in %s: %w", path, err)
+		}
 	}
 	return nil
 }

@@ -20,11 +20,12 @@ func TestRepoRecordsItsFormat(t *testing.T) {
 	}
 	id := r.Identity
 	r.Close()
-	if raw, err := os.ReadFile(filepath.Join(dir, versionFile)); err != nil || string(raw) != "1\n" {
-		t.Fatalf("a new repo's %s: %q, %v; want \"1\\n\"", versionFile, raw, err)
+	if raw, err := os.ReadFile(filepath.Join(dir, versionFile)); err != nil || string(raw) != "2\n" {
+		t.Fatalf("a new repo's %s: %q, %v; want \"2\\n\"", versionFile, raw, err)
 	}
 
-	// A repo made before the file existed is format 1, and keeps its data.
+	// A repo made before the file existed is format 1, keeps its data,
+	// and is recorded as format 2, which reads it as it is.
 	if err := os.Remove(filepath.Join(dir, versionFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestRepoRecordsItsFormat(t *testing.T) {
 		t.Error("reopening a repo without a format gave it a new identity")
 	}
 	r.Close()
-	if raw, _ := os.ReadFile(filepath.Join(dir, versionFile)); string(raw) != "1\n" {
+	if raw, _ := os.ReadFile(filepath.Join(dir, versionFile)); string(raw) != "2\n" {
 		t.Errorf("a repo without %s got %q", versionFile, raw)
 	}
 }
@@ -53,7 +54,7 @@ func TestNewerRepoFormatIsRefusedUntouched(t *testing.T) {
 	}
 	r.Close()
 	for _, tc := range []struct{ content, want string }{
-		{"2\n", "format 2, made by a newer imgp2p"},
+		{"3\n", "format 3, made by a newer imgp2p"},
 		{"frob", `holds "frob", not a repo format number`},
 	} {
 		if err := os.WriteFile(filepath.Join(dir, versionFile), []byte(tc.content), 0o600); err != nil {

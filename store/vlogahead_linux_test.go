@@ -27,10 +27,11 @@ func TestValueLogAheadWritesBackAndKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	var written []blocks.Block
+	// 48 MiB of blocks small enough for badger's value log.
 	for range 6 {
-		batch := make([]blocks.Block, 8)
+		batch := make([]blocks.Block, 8<<20/badgerBlock)
 		for i := range batch {
-			batch[i] = randomBlock(t, 1<<20)
+			batch[i] = randomBlock(t, badgerBlock)
 		}
 		if err := r.Blocks.PutMany(ctx, batch); err != nil {
 			t.Fatal(err)

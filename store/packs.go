@@ -1,0 +1,570 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ipfs/boxo/blockstore"
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/namespace"
+	dsq "github.com/ipfs/go-datastore/query"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// packBlockMin is the smallest block kept in a pack. Below it badger keeps
+// the block: a record's header page would be a large share of it. Image
+// chunks are 1 MiB, so nearly all of an image's bytes live in packs.
+const packBlockMin = 128 << 10
+
+// packSize is where a pack stops taking new records.
+const packSize = 64 << 20
+
+// recordHeaderSize is the page in front of each block's bytes in a pack:
+// the bytes then start aligned, as direct I/O needs.
+const recordHeaderSize = 4096
+
+// maxPackBlock bounds what a read allocates for one record: bitswap
+// carries blocks of at most 2 MiB, and a push cuts 1 MiB.
+const maxPackBlock = 4 << 20
+
+// recordMagic opens every record: format 1 of imgp2p's pack records.
+var recordMagic = [8]byte{'i', 'm', 'g', 'p', '2', 'p', 'R', 1}
+
+// packBlocks keeps large blocks in pack files under the repo's blocks/
+// directory, appended with direct I/O on Linux, around the page cache,
+// and indexed in badger (pack, offset, length: 16 bytes a block).
+//
+// That is the point of them. badger writes its value log through a shared
+// mapping, and ext4 takes a write fault on each 4 KiB page's first write;
+// a buffered write(2) costs as much per page (delayed allocation, buffer
+// heads). Writing 1 GiB of 1 MiB blocks on the development machine cost
+// 0.5-1.4 s of CPU through a shared mapping, 2.5-2.8 s as buffered files
+// and 0.16 s as direct writes to one file; in a pull, badger's copy into
+// its mapping was the puller's largest cost. A file per block
+// (go-ds-flatfs's way, Kubo's block store) was tried first: creating 1024
+// files and their directories took 1.3 s of CPU per GiB in ext4's inode
+// allocator, where a pack takes one inode per 64 MiB.
+//
+// Each record is a header page (magic, length, CRC32C of the bytes, the
+// block's multihash), then the bytes, padded to a page. A record is
+// written before its index entry, so an entry never names bytes not yet
+// written; the CRC and the multihash catch what the disk does later.
+// Deleting a block drops its entry and punches its record out of the pack
+// (the space goes back at once); a pack no entry names is removed whole.
+type packBlocks struct {
+	dir   string
+	index ds.Datastore
+
+	mu       sync.Mutex
+	cur      uint32 // the pack being appended to, 0 before the first
+	curSize  int64
+	nextID   uint32
+	dirty    map[uint32]bool // packs written since the last sync
+	newPacks bool            // pack files created since the last sync
+	inflight map[string]chan struct{}
+
+	// buffered is set once direct I/O was refused (a filesystem without
+	// it): later writes and reads go through the page cache.
+	buffered atomic.Bool
+
+	unreadMu sync.Mutex
+	unread   map[string]struct{} // see firstRead
+}
+
+// packIndexPrefix is where the index lives in badger, apart from the
+// blocks badger keeps itself (under /blocks).
+var packIndexPrefix = ds.NewKey("/imgp2p/packs")
+
+func openPackBlocks(repo string, d ds.Batching) (*packBlocks, error) {
+	p := &packBlocks{
+		dir:      filepath.Join(repo, "blocks"),
+		index:    namespace.Wrap(d, packIndexPrefix),
+		dirty:    map[uint32]bool{},
+		inflight: map[string]chan struct{}{},
+		nextID:   1,
+	}
+	if err := os.MkdirAll(p.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open block packs: %w", err)
+	}
+	ids, err := p.packIDs()
+	if err != nil {
+		return nil, err
+	}
+	// A new process appends to a new pack: an old pack's tail may hold a
+	// record a killed writer left half written.
+	for _, id := range ids {
+		p.nextID = max(p.nextID, id+1)
+	}
+	return p, nil
+}
+
+func (p *packBlocks) packPath(id uint32) string {
+	return filepath.Join(p.dir, fmt.Sprintf("%08d.pack", id))
+}
+
+func (p *packBlocks) packIDs() ([]uint32, error) {
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list block packs: %w", err)
+	}
+	var ids []uint32
+	for _, e := range entries {
+		var id uint32
+		if n, err := fmt.Sscanf(e.Name(), "%08d.pack", &id); n == 1 && err == nil && strings.HasSuffix(e.Name(), ".pack") {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// location is a record's place: its pack, its offset there, and the
+// length of the block's bytes.
+type location struct {
+	pack   uint32
+	offset int64
+	length int
+}
+
+func (l location) recordLen() int64 { return recordHeaderSize + roundPage(int64(l.length)) }
+
+func roundPage(n int64) int64 {
+	return (n + recordHeaderSize - 1) / recordHeaderSize * recordHeaderSize
+}
+
+func (l location) encode() []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint32(b, l.pack)
+	binary.BigEndian.PutUint64(b[4:], uint64(l.offset))
+	binary.BigEndian.PutUint32(b[12:], uint32(l.length))
+	return b
+}
+
+func decodeLocation(b []byte) (location, error) {
+	if len(b) != 16 {
+		return location{}, fmt.Errorf("pack index entry of %d bytes", len(b))
+	}
+	return location{
+		pack:   binary.BigEndian.Uint32(b),
+		offset: int64(binary.BigEndian.Uint64(b[4:])),
+		length: int(binary.BigEndian.Uint32(b[12:])),
+	}, nil
+}
+
+func (p *packBlocks) locate(ctx context.Context, c cid.Cid) (location, error) {
+	raw, err := p.index.Get(ctx, dshelp.MultihashToDsKey(c.Hash()))
+	if errors.Is(err, ds.ErrNotFound) {
+		return location{}, ipld.ErrNotFound{Cid: c}
+	}
+	if err != nil {
+		return location{}, err
+	}
+	loc, err := decodeLocation(raw)
+	if err != nil {
+		return location{}, damaged(c, err.Error())
+	}
+	return loc, nil
+}
+
+func (p *packBlocks) has(ctx context.Context, c cid.Cid) (bool, error) {
+	return p.index.Has(ctx, dshelp.MultihashToDsKey(c.Hash()))
+}
+
+func (p *packBlocks) size(ctx context.Context, c cid.Cid) (int, error) {
+	loc, err := p.locate(ctx, c)
+	if err != nil {
+		return -1, err
+	}
+	return loc.length, nil
+}
+
+func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	loc, err := p.locate(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if loc.length > maxPackBlock {
+		return nil, damaged(c, fmt.Sprintf("its index entry says %d bytes", loc.length))
+	}
+	file, direct, err := p.open(loc.pack, p.firstRead(c))
+	if errors.Is(err, fs.ErrNotExist) {
+		if ok, _ := p.has(ctx, c); !ok {
+			return nil, ipld.ErrNotFound{Cid: c} // deleted, its pack with it, as we looked
+		}
+		return nil, damaged(c, "its pack file is missing")
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	var buf []byte
+	if direct {
+		buf = alignedBuffer(int(loc.recordLen()))
+	} else {
+		buf = make([]byte, recordHeaderSize+loc.length)
+	}
+	n, err := file.ReadAt(buf, loc.offset)
+	if n < recordHeaderSize+loc.length {
+		if err == nil || errors.Is(err, io.EOF) {
+			return nil, damaged(c, "its pack is cut short")
+		}
+		return nil, fmt.Errorf("read block %s: %w", c, err)
+	}
+	data, err := decodeRecord(buf[:recordHeaderSize+loc.length], c)
+	if err != nil {
+		return nil, damaged(c, err.Error())
+	}
+	return blocks.NewBlockWithCid(data, c)
+}
+
+// open opens a pack for reading, directly when asked and possible.
+func (p *packBlocks) open(id uint32, direct bool) (*os.File, bool, error) {
+	name := p.packPath(id)
+	if direct && !p.buffered.Load() {
+		file, err := openDirect(name)
+		if !errors.Is(err, errNoDirectIO) {
+			return file, true, err
+		}
+	}
+	file, err := os.Open(name)
+	return file, false, err
+}
+
+// firstRead reports whether c is read for the first time since this
+// process wrote it, and forgets it. That first read goes around the page
+// cache as the write did: the record's pages are not cached, and filling
+// the cache costs more CPU than the read (1 GiB of 1 MiB blocks, cold:
+// 0.6-1.2 s buffered, 0.25 s direct). It is the read of a pull's chunks
+// fetched before the tar writer asked for them, or of a chunk served on
+// to another puller. Later reads go through the cache, which then serves
+// a block asked for again and again (a gateway, a seeder) from memory.
+func (p *packBlocks) firstRead(c cid.Cid) bool {
+	p.unreadMu.Lock()
+	defer p.unreadMu.Unlock()
+	_, ok := p.unread[string(c.Hash())]
+	delete(p.unread, string(c.Hash()))
+	return ok
+}
+
+// wrote notes a block not read since it was written.
+func (p *packBlocks) wrote(c cid.Cid) {
+	p.unreadMu.Lock()
+	defer p.unreadMu.Unlock()
+	if p.unread == nil {
+		p.unread = map[string]struct{}{}
+	}
+	// Past the cap (that many GiB written and not read back), the first
+	// read of the rest fills the page cache: slower, never wrong.
+	if len(p.unread) < maxUnread {
+		p.unread[string(c.Hash())] = struct{}{}
+	}
+}
+
+// maxUnread bounds the blocks kept for firstRead: about 1 MB of memory.
+const maxUnread = 8192
+
+func (p *packBlocks) put(ctx context.Context, b blocks.Block) error {
+	key := dshelp.MultihashToDsKey(b.Cid().Hash())
+	release, err := p.claim(ctx, key)
+	if release == nil || err != nil {
+		return err
+	}
+	defer release()
+	data := b.RawData()
+	loc, err := p.reserve(len(data))
+	if err == nil {
+		err = p.writeRecord(loc, b.Cid(), data)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// The pack was removed under us (by hand: sweep spares it); the
+		// block goes to a new one.
+		p.abandon(loc.pack)
+		if loc, err = p.reserve(len(data)); err == nil {
+			err = p.writeRecord(loc, b.Cid(), data)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store block %s: %w", b.Cid(), err)
+	}
+	if err := p.index.Put(ctx, key, loc.encode()); err != nil {
+		return fmt.Errorf("store block %s: %w", b.Cid(), err)
+	}
+	p.wrote(b.Cid())
+	return nil
+}
+
+// claim makes this goroutine the one writer of key, unless the block is
+// stored already or another writer stores it meanwhile (bitswap can hand
+// the same block over twice at once): then it returns a nil release.
+// A second record of one block would be space no index entry names.
+func (p *packBlocks) claim(ctx context.Context, key ds.Key) (release func(), err error) {
+	for {
+		if ok, err := p.index.Has(ctx, key); ok || err != nil {
+			return nil, err
+		}
+		p.mu.Lock()
+		wait, busy := p.inflight[key.String()]
+		if !busy {
+			done := make(chan struct{})
+			p.inflight[key.String()] = done
+			p.mu.Unlock()
+			return func() {
+				p.mu.Lock()
+				delete(p.inflight, key.String())
+				p.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-wait: // stored, or failed: look again
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// reserve places a record of n block bytes at the end of the current
+// pack, starting a new pack when it is full.
+func (p *packBlocks) reserve(n int) (location, error) {
+	loc := location{length: n}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == 0 || p.curSize+loc.recordLen() > packSize {
+		if err := p.createPack(p.nextID); err != nil {
+			return location{}, err
+		}
+		p.cur, p.curSize = p.nextID, 0
+		p.nextID++
+		p.newPacks = true
+	}
+	loc.pack, loc.offset = p.cur, p.curSize
+	p.curSize += loc.recordLen()
+	p.dirty[p.cur] = true
+	return loc, nil
+}
+
+// abandon stops appending to pack id.
+func (p *packBlocks) abandon(id uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == id {
+		p.cur = 0
+	}
+}
+
+func (p *packBlocks) createPack(id uint32) error {
+	f, err := os.OpenFile(p.packPath(id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func (p *packBlocks) writeRecord(loc location, c cid.Cid, data []byte) error {
+	name := p.packPath(loc.pack)
+	header := alignedPool.Get().(*[]byte)
+	defer alignedPool.Put(header)
+	encodeRecordHeader(*header, c, data)
+	body := data
+	if !isAligned(data) {
+		padded := alignedBuffer(len(data))
+		copy(padded, data)
+		body = padded
+	}
+	if !p.buffered.Load() {
+		err := writeDirectAt(name, [][]byte{*header, body}, loc.offset)
+		if !errors.Is(err, errNoDirectIO) {
+			return err
+		}
+		p.buffered.Store(true)
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err = f.WriteAt(*header, loc.offset); err == nil {
+		_, err = f.WriteAt(body, loc.offset+recordHeaderSize)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (p *packBlocks) delete(ctx context.Context, c cid.Cid) error {
+	loc, err := p.locate(ctx, c)
+	if ipld.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.index.Delete(ctx, dshelp.MultihashToDsKey(c.Hash())); err != nil {
+		return err
+	}
+	// The space goes back now where the filesystem can punch holes; else
+	// when the whole pack is unnamed (sweep).
+	punchHole(p.packPath(loc.pack), loc.offset, loc.recordLen())
+	return nil
+}
+
+// sweep removes the packs no index entry names, but the one being
+// appended to. gc runs it after deleting, with no block writes in flight.
+func (p *packBlocks) sweep(ctx context.Context) error {
+	live := map[uint32]bool{}
+	res, err := p.index.Query(ctx, dsq.Query{})
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	for r := range res.Next() {
+		if r.Error != nil {
+			return r.Error
+		}
+		if loc, err := decodeLocation(r.Value); err == nil {
+			live[loc.pack] = true
+		}
+	}
+	ids, err := p.packIDs()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	cur := p.cur
+	p.mu.Unlock()
+	for _, id := range ids {
+		if live[id] || id == cur {
+			continue
+		}
+		if err := os.Remove(p.packPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove unused block pack: %w", err)
+		}
+		p.mu.Lock()
+		delete(p.dirty, id)
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// sync makes the records written since the last sync durable: their bytes
+// went to the disk as they were written; the packs' sizes, and new packs'
+// names, are the filesystem's to commit.
+func (p *packBlocks) sync() error {
+	p.mu.Lock()
+	dirty, newPacks := p.dirty, p.newPacks
+	p.dirty, p.newPacks = map[uint32]bool{}, false
+	p.mu.Unlock()
+	var failed error
+	for id := range dirty {
+		if err := syncFile(p.packPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			failed = err
+			break
+		}
+		delete(dirty, id)
+	}
+	if failed == nil && newPacks {
+		failed = syncFile(p.dir)
+	}
+	if failed != nil {
+		p.mu.Lock()
+		for id := range dirty {
+			p.dirty[id] = true
+		}
+		p.newPacks = p.newPacks || newPacks
+		p.mu.Unlock()
+		return fmt.Errorf("sync block packs: %w", failed)
+	}
+	return nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// keys sends the CID (raw, as boxo's blockstore does) of every packed block.
+func (p *packBlocks) keys(ctx context.Context, out chan<- cid.Cid) error {
+	res, err := p.index.Query(ctx, dsq.Query{KeysOnly: true})
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	for r := range res.Next() {
+		if r.Error != nil {
+			return r.Error
+		}
+		h, err := dshelp.BinaryFromDsKey(ds.RawKey(r.Key))
+		if err != nil {
+			continue // not a block's key: nothing a reader could ask for
+		}
+		select {
+		case out <- cid.NewCidV1(cid.Raw, h):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// alignedPool holds record header pages.
+var alignedPool = sync.Pool{New: func() any {
+	b := alignedBuffer(recordHeaderSize)
+	return &b
+}}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func encodeRecordHeader(header []byte, c cid.Cid, data []byte) {
+	clear(header)
+	copy(header, recordMagic[:])
+	binary.BigEndian.PutUint64(header[8:], uint64(len(data)))
+	binary.BigEndian.PutUint32(header[16:], crc32.Checksum(data, castagnoli))
+	h := c.Hash()
+	binary.BigEndian.PutUint16(header[20:], uint16(len(h)))
+	copy(header[22:], h)
+}
+
+// decodeRecord returns the bytes of c's record, checked.
+func decodeRecord(rec []byte, c cid.Cid) ([]byte, error) {
+	if [8]byte(rec[:8]) != recordMagic {
+		return nil, errors.New("its record does not start as a record does")
+	}
+	h := c.Hash()
+	if n := int(binary.BigEndian.Uint16(rec[20:])); n != len(h) || string(rec[22:22+n]) != string(h) {
+		return nil, errors.New("its record holds another block")
+	}
+	data := rec[recordHeaderSize:]
+	if n := binary.BigEndian.Uint64(rec[8:]); n != uint64(len(data)) {
+		return nil, fmt.Errorf("its record holds %d bytes, its index entry says %d", n, len(data))
+	}
+	if crc32.Checksum(data, castagnoli) != binary.BigEndian.Uint32(rec[16:]) {
+		return nil, errors.New("its bytes fail their checksum")
+	}
+	return data, nil
+}
+
+// damaged is the error for a record that is not what was written, in the
+// words damageCheckingBlockstore uses for the same thing in badger.
+func damaged(c cid.Cid, why string) error {
+	return fmt.Errorf("block %s: %w: %s (damaged on disk: run imgp2p verify)", c, blockstore.ErrHashMismatch, why)
+}

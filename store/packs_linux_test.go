@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"os"
+	"testing"
+	"unsafe"
+
+	blocks "github.com/ipfs/go-block-format"
+	"golang.org/x/sys/unix"
+)
+
+// Packs are written around the page cache, which is what makes them
+// cheaper than badger's value log: after a put, none of a chunk's pages
+// may be cached (the tail of an odd-length block goes the same way), nor
+// after the read that follows (a pull's tar writer reading back a chunk
+// fetched ahead of it). A block read again is then read through the
+// cache, as a gateway serving it over and over wants.
+func TestPacksBypassThePageCache(t *testing.T) {
+	ctx := context.Background()
+	r, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, size := range []int{1 << 20, 300<<10 + 17} {
+		b := randomBlock(t, size)
+		if err := r.Blocks.Put(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if r.packs.buffered.Load() {
+			t.Skipf("the filesystem of %s refuses direct I/O", r.Path)
+		}
+		rec, err := r.packs.locate(ctx, b.Cid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, all := r.packs.packPath(rec.pack), int(rec.recordLen()/4096)
+		if n := cachedPages(t, name, rec); n != 0 {
+			t.Errorf("block of %d bytes: %d of its record's pages are in the page cache after the write, want none", size, n)
+		}
+		checkBlocks(t, r, []blocks.Block{b})
+		if n := cachedPages(t, name, rec); n != 0 {
+			t.Errorf("block of %d bytes: %d of its record's pages are in the page cache after the first read, want none", size, n)
+		}
+		checkBlocks(t, r, []blocks.Block{b})
+		// The read asks for the block's bytes, not the padding after.
+		if n := cachedPages(t, name, rec); n < all-1 {
+			t.Errorf("block of %d bytes: %d of its record's %d pages are in the page cache after the second read, want all but the padding", size, n, all)
+		}
+	}
+}
+
+// cachedPages counts the pages of a record in the page cache (mincore over
+// a mapping, which does not fault them in).
+func cachedPages(t *testing.T, path string, rec location) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), rec.offset, int(rec.recordLen()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	pages := (len(m) + os.Getpagesize() - 1) / os.Getpagesize()
+	vec := make([]byte, pages)
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
