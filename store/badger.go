@@ -11,7 +11,8 @@ import (
 // log rather than inside its tables.
 const valueThreshold = 4 << 10
 
-// badgerOptions sizes badger for a small machine holding 1 MiB blocks.
+// badgerOptions sizes badger for a small machine. It holds the blocks
+// under 128 KiB and the packs' index; a format-1 repo, 1 MiB blocks too.
 // badger's defaults are for servers: 5×64 MiB memtables, a 256 MiB block
 // cache and a 1 MiB value threshold that keeps whole blocks inside the LSM
 // tree, where every compaction rewrites them. Measured for 400×1 MiB values:

@@ -12,9 +12,10 @@ import (
 // damageCheckingBlockstore makes a block damaged on disk an error, never
 // bytes handed to a reader, a pull's output or a peer.
 //
-// badger checks a CRC32C over every value-log entry it reads (see
-// badgerOptions), which covers the chunks, where almost all the bytes
-// are. But when an entry fails that check, or cannot be read at all,
+// Packs check their records themselves (packs.go), and cover the chunks,
+// where almost all the bytes are. badger checks a CRC32C over every
+// value-log entry it reads (see badgerOptions). But when an entry fails
+// that check, or cannot be read at all,
 // badger logs it and hands back an empty value. So blocks that come back
 // smaller than valueThreshold (those kept in badger's tables, and any
 // entry it could not read) are hashed against their CID here: cheap at
