@@ -262,14 +262,14 @@ func (p *packBlocks) firstRead(c cid.Cid) bool {
 func (p *packBlocks) wrote(c cid.Cid) {
 	p.unreadMu.Lock()
 	defer p.unreadMu.Unlock()
-	if p.unread == nil {
+	// At the cap (8 GiB of chunks written and not read back: a daemon
+	// that pins more than it serves) the list starts again, so it follows
+	// what was written lately; the first read of a block forgotten so fills
+	// the page cache: slower, never wrong.
+	if p.unread == nil || len(p.unread) >= maxUnread {
 		p.unread = map[string]struct{}{}
 	}
-	// Past the cap (that many GiB written and not read back), the first
-	// read of the rest fills the page cache: slower, never wrong.
-	if len(p.unread) < maxUnread {
-		p.unread[string(c.Hash())] = struct{}{}
-	}
+	p.unread[string(c.Hash())] = struct{}{}
 }
 
 // maxUnread bounds the blocks kept for firstRead: about 1 MB of memory.
@@ -425,18 +425,14 @@ func (p *packBlocks) delete(ctx context.Context, c cid.Cid) error {
 // appended to. gc runs it after deleting, with no block writes in flight.
 func (p *packBlocks) sweep(ctx context.Context) error {
 	live := map[uint32]bool{}
-	res, err := p.index.Query(ctx, dsq.Query{})
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	for r := range res.Next() {
-		if r.Error != nil {
-			return r.Error
-		}
-		if loc, err := decodeLocation(r.Value); err == nil {
+	err := p.eachIndexEntry(ctx, false, func(e dsq.Entry) error {
+		if loc, err := decodeLocation(e.Value); err == nil {
 			live[loc.pack] = true
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	ids, err := p.packIDs()
 	if err != nil {
@@ -504,7 +500,23 @@ func syncFile(path string) error {
 
 // keys sends the CID (raw, as boxo's blockstore does) of every packed block.
 func (p *packBlocks) keys(ctx context.Context, out chan<- cid.Cid) error {
-	res, err := p.index.Query(ctx, dsq.Query{KeysOnly: true})
+	return p.eachIndexEntry(ctx, true, func(e dsq.Entry) error {
+		h, err := dshelp.BinaryFromDsKey(ds.RawKey(e.Key))
+		if err != nil {
+			return nil // not a block's key: nothing a reader could ask for
+		}
+		select {
+		case out <- cid.NewCidV1(cid.Raw, h):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// eachIndexEntry calls fn with every entry of the index, keys only if asked.
+func (p *packBlocks) eachIndexEntry(ctx context.Context, keysOnly bool, fn func(dsq.Entry) error) error {
+	res, err := p.index.Query(ctx, dsq.Query{KeysOnly: keysOnly})
 	if err != nil {
 		return err
 	}
@@ -513,14 +525,8 @@ func (p *packBlocks) keys(ctx context.Context, out chan<- cid.Cid) error {
 		if r.Error != nil {
 			return r.Error
 		}
-		h, err := dshelp.BinaryFromDsKey(ds.RawKey(r.Key))
-		if err != nil {
-			continue // not a block's key: nothing a reader could ask for
-		}
-		select {
-		case out <- cid.NewCidV1(cid.Raw, h):
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := fn(r.Entry); err != nil {
+			return err
 		}
 	}
 	return nil
