@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/ipfs/boxo/blockstore"
 	dshelp "github.com/ipfs/boxo/datastore/dshelp"
@@ -39,6 +40,10 @@ const recordHeaderSize = 4096
 // maxPackBlock bounds what a read allocates for one record: bitswap
 // carries blocks of at most 2 MiB, and a push cuts 1 MiB.
 const maxPackBlock = 4 << 20
+
+// maxRecordHash is the longest multihash a record's header page holds,
+// after its magic, length, CRC and the multihash's own length.
+const maxRecordHash = recordHeaderSize - 22
 
 // recordMagic opens every record: format 1 of imgp2p's pack records.
 var recordMagic = [8]byte{'i', 'm', 'g', 'p', '2', 'p', 'R', 1}
@@ -67,6 +72,7 @@ var recordMagic = [8]byte{'i', 'm', 'g', 'p', '2', 'p', 'R', 1}
 type packBlocks struct {
 	dir   string
 	index ds.Datastore
+	meta  ds.Datastore // holds nextPackKey
 
 	mu       sync.Mutex
 	cur      uint32 // the pack being appended to, 0 before the first
@@ -75,6 +81,11 @@ type packBlocks struct {
 	dirty    map[uint32]bool // packs written since the last sync
 	newPacks bool            // pack files created since the last sync
 	inflight map[string]chan struct{}
+	writing  map[uint32]int // records reserved and not yet indexed, by pack
+	// syncErr stays once an fsync of a pack failed: the kernel may have
+	// dropped what it could not write, so a later fsync that succeeds
+	// would say nothing of it.
+	syncErr error
 
 	// buffered is set once direct I/O was refused (a filesystem without
 	// it): later writes and reads go through the page cache.
@@ -88,13 +99,26 @@ type packBlocks struct {
 // blocks badger keeps itself (under /blocks).
 var packIndexPrefix = ds.NewKey("/imgp2p/packs")
 
-func openPackBlocks(repo string, d ds.Batching) (*packBlocks, error) {
+// nextPackKey holds the id the next new pack takes, recorded before the
+// pack is made (see reserve).
+var nextPackKey = ds.NewKey("/imgp2p/pack-next")
+
+func openPackBlocks(ctx context.Context, repo string, d ds.Batching) (*packBlocks, error) {
 	p := &packBlocks{
 		dir:      filepath.Join(repo, "blocks"),
 		index:    namespace.Wrap(d, packIndexPrefix),
+		meta:     d,
 		dirty:    map[uint32]bool{},
 		inflight: map[string]chan struct{}{},
+		writing:  map[uint32]int{},
 		nextID:   1,
+	}
+	raw, err := d.Get(ctx, nextPackKey)
+	switch {
+	case err == nil && len(raw) == 4:
+		p.nextID = binary.BigEndian.Uint32(raw)
+	case err != nil && !errors.Is(err, ds.ErrNotFound):
+		return nil, fmt.Errorf("open block packs: %w", err)
 	}
 	if err := os.MkdirAll(p.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open block packs: %w", err)
@@ -104,9 +128,13 @@ func openPackBlocks(repo string, d ds.Batching) (*packBlocks, error) {
 		return nil, err
 	}
 	// A new process appends to a new pack: an old pack's tail may hold a
-	// record a killed writer left half written.
+	// record a killed writer left half written. And the packs are synced
+	// with the first sync: a process that ended without one left records
+	// whose bytes are on the disk but whose packs' sizes may not be, while
+	// badger, replaying its log, makes their entries durable at that sync.
 	for _, id := range ids {
 		p.nextID = max(p.nextID, id+1)
+		p.dirty[id] = true
 	}
 	return p, nil
 }
@@ -195,38 +223,63 @@ func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := p.readAt(c, loc)
+	if errors.Is(err, blockstore.ErrHashMismatch) {
+		// Deleted, or stored again, as it was read (gc, repair): the record
+		// is gone, not damaged.
+		now, lerr := p.locate(ctx, c)
+		if ipld.IsNotFound(lerr) {
+			return nil, ipld.ErrNotFound{Cid: c}
+		}
+		if lerr == nil && now != loc {
+			return p.readAt(c, now)
+		}
+	}
+	return b, err
+}
+
+// readAt reads and checks c's record at loc.
+func (p *packBlocks) readAt(c cid.Cid, loc location) (blocks.Block, error) {
 	if loc.length > maxPackBlock {
 		return nil, damaged(c, fmt.Sprintf("its index entry says %d bytes", loc.length))
 	}
-	file, direct, err := p.open(loc.pack, p.firstRead(c))
-	if errors.Is(err, fs.ErrNotExist) {
-		if ok, _ := p.has(ctx, c); !ok {
-			return nil, ipld.ErrNotFound{Cid: c} // deleted, its pack with it, as we looked
+	want := recordHeaderSize + loc.length
+	direct := p.firstRead(c)
+	for {
+		file, isDirect, err := p.open(loc.pack, direct)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, damaged(c, "its pack file is missing")
 		}
-		return nil, damaged(c, "its pack file is missing")
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	var buf []byte
-	if direct {
-		buf = alignedBuffer(int(loc.recordLen()))
-	} else {
-		buf = make([]byte, recordHeaderSize+loc.length)
-	}
-	n, err := file.ReadAt(buf, loc.offset)
-	if n < recordHeaderSize+loc.length {
-		if err == nil || errors.Is(err, io.EOF) {
-			return nil, damaged(c, "its pack is cut short")
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("read block %s: %w", c, err)
+		var buf []byte
+		if isDirect {
+			buf = alignedBuffer(int(loc.recordLen()))
+		} else {
+			buf = make([]byte, want)
+		}
+		n, err := file.ReadAt(buf, loc.offset)
+		file.Close()
+		if isDirect && errors.Is(err, syscall.EINVAL) {
+			// Direct I/O accepted at open, refused at the read: read
+			// through the cache from now on.
+			p.buffered.Store(true)
+			direct = false
+			continue
+		}
+		if n < want {
+			if err == nil || errors.Is(err, io.EOF) {
+				return nil, damaged(c, "its pack is cut short")
+			}
+			return nil, fmt.Errorf("read block %s: %w", c, err)
+		}
+		data, err := decodeRecord(buf[:want], c)
+		if err != nil {
+			return nil, damaged(c, err.Error())
+		}
+		return blocks.NewBlockWithCid(data, c)
 	}
-	data, err := decodeRecord(buf[:recordHeaderSize+loc.length], c)
-	if err != nil {
-		return nil, damaged(c, err.Error())
-	}
-	return blocks.NewBlockWithCid(data, c)
 }
 
 // open opens a pack for reading, directly when asked and possible.
@@ -285,6 +338,7 @@ func (p *packBlocks) put(ctx context.Context, b blocks.Block) error {
 	data := b.RawData()
 	loc, err := p.reserve(len(data))
 	if err == nil {
+		defer p.written(loc.pack)
 		err = p.writeRecord(loc, b.Cid(), data)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -292,17 +346,35 @@ func (p *packBlocks) put(ctx context.Context, b blocks.Block) error {
 		// block goes to a new one.
 		p.abandon(loc.pack)
 		if loc, err = p.reserve(len(data)); err == nil {
+			defer p.written(loc.pack)
 			err = p.writeRecord(loc, b.Cid(), data)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("store block %s: %w", b.Cid(), err)
 	}
+	// Dirty once written, before the entry: a sync between reserve and
+	// the write would otherwise sync the pack too early, and the entry,
+	// made durable by a later sync of badger, would name bytes no sync
+	// covered.
+	p.mu.Lock()
+	p.dirty[loc.pack] = true
+	p.mu.Unlock()
 	if err := p.index.Put(ctx, key, loc.encode()); err != nil {
 		return fmt.Errorf("store block %s: %w", b.Cid(), err)
 	}
 	p.wrote(b.Cid())
 	return nil
+}
+
+// written ends a reservation in pack id: the record is indexed, or never
+// will be.
+func (p *packBlocks) written(id uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.writing[id]--; p.writing[id] <= 0 {
+		delete(p.writing, id)
+	}
 }
 
 // claim makes this goroutine the one writer of key, unless the block is
@@ -320,12 +392,19 @@ func (p *packBlocks) claim(ctx context.Context, key ds.Key) (release func(), err
 			done := make(chan struct{})
 			p.inflight[key.String()] = done
 			p.mu.Unlock()
-			return func() {
+			release := func() {
 				p.mu.Lock()
 				delete(p.inflight, key.String())
 				p.mu.Unlock()
 				close(done)
-			}, nil
+			}
+			// Look again: a writer that finished between the look above
+			// and the slot would otherwise be followed by a second record.
+			if ok, err := p.index.Has(ctx, key); ok || err != nil {
+				release()
+				return nil, err
+			}
+			return release, nil
 		}
 		p.mu.Unlock()
 		select {
@@ -343,6 +422,17 @@ func (p *packBlocks) reserve(n int) (location, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cur == 0 || p.curSize+loc.recordLen() > packSize {
+		// Recorded before the pack is made, and never handed out again:
+		// badger's log is written in order, so any entry naming this pack
+		// that survives a power cut brings the record with it. Without it
+		// a gc that removed the newest pack, its entries' deletions lost
+		// to the power cut, would let the next process make a pack of the
+		// same id, and the stale entries would name its records.
+		next := make([]byte, 4)
+		binary.BigEndian.PutUint32(next, p.nextID+1)
+		if err := p.meta.Put(context.Background(), nextPackKey, next); err != nil {
+			return location{}, err
+		}
 		if err := p.createPack(p.nextID); err != nil {
 			return location{}, err
 		}
@@ -352,7 +442,7 @@ func (p *packBlocks) reserve(n int) (location, error) {
 	}
 	loc.pack, loc.offset = p.cur, p.curSize
 	p.curSize += loc.recordLen()
-	p.dirty[p.cur] = true
+	p.writing[loc.pack]++
 	return loc, nil
 }
 
@@ -404,21 +494,47 @@ func (p *packBlocks) writeRecord(loc location, c cid.Cid, data []byte) error {
 	return err
 }
 
-func (p *packBlocks) delete(ctx context.Context, c cid.Cid) error {
-	loc, err := p.locate(ctx, c)
-	if ipld.IsNotFound(err) {
-		return nil
+// delete drops c's entry and punches its record out of its pack. It
+// reports whether c was packed.
+func (p *packBlocks) delete(ctx context.Context, c cid.Cid) (bool, error) {
+	key := dshelp.MultihashToDsKey(c.Hash())
+	raw, err := p.index.Get(ctx, key)
+	if errors.Is(err, ds.ErrNotFound) {
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := p.index.Delete(ctx, dshelp.MultihashToDsKey(c.Hash())); err != nil {
-		return err
+	if err := p.index.Delete(ctx, key); err != nil {
+		return true, err
+	}
+	loc, err := decodeLocation(raw)
+	if err != nil {
+		return true, nil // a damaged entry names no record to punch
 	}
 	// The space goes back now where the filesystem can punch holes; else
-	// when the whole pack is unnamed (sweep).
-	punchHole(p.packPath(loc.pack), loc.offset, loc.recordLen())
-	return nil
+	// when the whole pack is unnamed (sweep). Only a record that is c's:
+	// an entry gone stale (a power cut after gc) must not take another.
+	if p.recordOf(loc, c) {
+		punchHole(p.packPath(loc.pack), loc.offset, loc.recordLen())
+	}
+	return true, nil
+}
+
+// recordOf reports whether the record at loc is c's, by its header.
+func (p *packBlocks) recordOf(loc location, c cid.Cid) bool {
+	f, err := os.Open(p.packPath(loc.pack))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	header := make([]byte, recordHeaderSize)
+	if n, _ := f.ReadAt(header, loc.offset); n < recordHeaderSize {
+		return false
+	}
+	h := c.Hash()
+	n := int(binary.BigEndian.Uint16(header[20:]))
+	return [8]byte(header[:8]) == recordMagic && n == len(h) && string(header[22:22+n]) == string(h)
 }
 
 // sweep removes the packs no index entry names, but the one being
@@ -438,19 +554,21 @@ func (p *packBlocks) sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The deletions that emptied these packs go to the disk first, so a
+	// power cut cannot bring back entries naming a pack that is gone.
+	if err := p.index.Sync(ctx, ds.NewKey("/")); err != nil {
+		return err
+	}
 	p.mu.Lock()
-	cur := p.cur
-	p.mu.Unlock()
+	defer p.mu.Unlock()
 	for _, id := range ids {
-		if live[id] || id == cur {
+		if live[id] || id == p.cur || p.writing[id] > 0 {
 			continue
 		}
 		if err := os.Remove(p.packPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove unused block pack: %w", err)
 		}
-		p.mu.Lock()
 		delete(p.dirty, id)
-		p.mu.Unlock()
 	}
 	return nil
 }
@@ -460,6 +578,10 @@ func (p *packBlocks) sweep(ctx context.Context) error {
 // names, are the filesystem's to commit.
 func (p *packBlocks) sync() error {
 	p.mu.Lock()
+	if p.syncErr != nil {
+		defer p.mu.Unlock()
+		return p.syncErr
+	}
 	dirty, newPacks := p.dirty, p.newPacks
 	p.dirty, p.newPacks = map[uint32]bool{}, false
 	p.mu.Unlock()
@@ -476,12 +598,9 @@ func (p *packBlocks) sync() error {
 	}
 	if failed != nil {
 		p.mu.Lock()
-		for id := range dirty {
-			p.dirty[id] = true
-		}
-		p.newPacks = p.newPacks || newPacks
-		p.mu.Unlock()
-		return fmt.Errorf("sync block packs: %w", failed)
+		defer p.mu.Unlock()
+		p.syncErr = fmt.Errorf("sync block packs: %w (the repo must be reopened)", failed)
+		return p.syncErr
 	}
 	return nil
 }

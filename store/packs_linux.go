@@ -29,6 +29,9 @@ func writeDirectAt(path string, iovs [][]byte, off int64) error {
 	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
+	if errors.Is(err, unix.EINVAL) {
+		return errNoDirectIO // accepted at open, refused at the write
+	}
 	if err != nil {
 		return &os.PathError{Op: "write", Path: path, Err: err}
 	}

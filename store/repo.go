@@ -154,7 +154,7 @@ func (r *Repo) open(ctx context.Context) (err error) {
 		return fmt.Errorf("open datastore in %s: %w", r.Path, firstLineError{err})
 	}
 	r.ahead = &valueLogAhead{dir: dsDir, fileSize: r.Datastore.DB.Opts().ValueLogFileSize}
-	if r.packs, err = openPackBlocks(r.Path, r.Datastore); err != nil {
+	if r.packs, err = openPackBlocks(ctx, r.Path, r.Datastore); err != nil {
 		return err
 	}
 	var bs blockstore.Blockstore = &splitBlockstore{

@@ -46,10 +46,18 @@ func (s *splitBlockstore) GetSize(ctx context.Context, c cid.Cid) (int, error) {
 }
 
 func (s *splitBlockstore) Put(ctx context.Context, b blocks.Block) error {
-	if len(b.RawData()) < packBlockMin {
+	if !packable(b) {
 		return s.small.Put(ctx, b)
 	}
 	return s.putFile(ctx, b)
+}
+
+// packable reports whether b goes to a pack: large enough, and no larger
+// than a pack's reads take (a 5 MiB block would be stored and then never
+// read back), with a multihash its record's header page can hold.
+func packable(b blocks.Block) bool {
+	n := len(b.RawData())
+	return n >= packBlockMin && n <= maxPackBlock && len(b.Cid().Hash()) <= maxRecordHash
 }
 
 func (s *splitBlockstore) putFile(ctx context.Context, b blocks.Block) error {
@@ -63,7 +71,7 @@ func (s *splitBlockstore) putFile(ctx context.Context, b blocks.Block) error {
 func (s *splitBlockstore) PutMany(ctx context.Context, bs []blocks.Block) error {
 	var small []blocks.Block
 	for _, b := range bs {
-		if len(b.RawData()) < packBlockMin {
+		if !packable(b) {
 			small = append(small, b)
 			continue
 		}
@@ -80,7 +88,7 @@ func (s *splitBlockstore) PutMany(ctx context.Context, bs []blocks.Block) error 
 // DeleteBlock deletes the block wherever it is: a format-1 repo may hold
 // a large block in badger.
 func (s *splitBlockstore) DeleteBlock(ctx context.Context, c cid.Cid) error {
-	if err := s.packs.delete(ctx, c); err != nil {
+	if packed, err := s.packs.delete(ctx, c); packed || err != nil {
 		return err
 	}
 	return s.small.DeleteBlock(ctx, c)
