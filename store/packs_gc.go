@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	dsq "github.com/ipfs/go-datastore/query"
+)
+
+// delete drops c's entry and punches its record out of its pack. It
+// reports whether c was packed.
+func (p *packBlocks) delete(ctx context.Context, c cid.Cid) (bool, error) {
+	key := dshelp.MultihashToDsKey(c.Hash())
+	raw, err := p.index.Get(ctx, key)
+	if errors.Is(err, ds.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := p.index.Delete(ctx, key); err != nil {
+		return true, err
+	}
+	loc, err := decodeLocation(raw)
+	if err != nil {
+		return true, nil // a damaged entry names no record to punch
+	}
+	// The space goes back now where the filesystem can punch holes; else
+	// when the whole pack is unnamed (sweep). Only a record that is c's:
+	// an entry gone stale (a power cut after gc) must not take another.
+	if p.recordOf(loc, c) {
+		punchHole(p.packPath(loc.pack), loc.offset, loc.recordLen())
+	}
+	return true, nil
+}
+
+// recordOf reports whether the record at loc is c's, by its header.
+func (p *packBlocks) recordOf(loc location, c cid.Cid) bool {
+	f, err := os.Open(p.packPath(loc.pack))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	header := make([]byte, recordHeaderSize)
+	if n, _ := f.ReadAt(header, loc.offset); n < recordHeaderSize {
+		return false
+	}
+	h := c.Hash()
+	n := int(binary.BigEndian.Uint16(header[20:]))
+	return [8]byte(header[:8]) == recordMagic && n == len(h) && string(header[22:22+n]) == string(h)
+}
+
+// sweep removes the packs no index entry names, but the one being
+// appended to. gc runs it after deleting, with no block writes in flight.
+func (p *packBlocks) sweep(ctx context.Context) error {
+	live := map[uint32]bool{}
+	err := p.eachIndexEntry(ctx, false, func(e dsq.Entry) error {
+		if loc, err := decodeLocation(e.Value); err == nil {
+			live[loc.pack] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ids, err := p.packIDs()
+	if err != nil {
+		return err
+	}
+	// The deletions that emptied these packs go to the disk first, so a
+	// power cut cannot bring back entries naming a pack that is gone.
+	if err := p.index.Sync(ctx, ds.NewKey("/")); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		if live[id] || id == p.cur || p.writing[id] > 0 {
+			continue
+		}
+		if err := os.Remove(p.packPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove unused block pack: %w", err)
+		}
+		delete(p.dirty, id)
+	}
+	return nil
+}
+
+// sync makes the records written since the last sync durable: their bytes
+// went to the disk as they were written; the packs' sizes, and new packs'
+// names, are the filesystem's to commit.
+func (p *packBlocks) sync() error {
+	p.mu.Lock()
+	if p.syncErr != nil {
+		defer p.mu.Unlock()
+		return p.syncErr
+	}
+	dirty, newPacks := p.dirty, p.newPacks
+	p.dirty, p.newPacks = map[uint32]bool{}, false
+	p.mu.Unlock()
+	var failed error
+	for id := range dirty {
+		if err := syncFile(p.packPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			failed = err
+			break
+		}
+		delete(dirty, id)
+	}
+	if failed == nil && newPacks {
+		failed = syncFile(p.dir)
+	}
+	if failed != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.syncErr = fmt.Errorf("sync block packs: %w (the repo must be reopened)", failed)
+		return p.syncErr
+	}
+	return nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
