@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -36,9 +35,7 @@ func TestStaleEntriesAfterAPowerCutNeverTakeLiveRecords(t *testing.T) {
 	r.Sync(ctx)
 	r.Close()
 	durable := filepath.Join(t.TempDir(), "datastore")
-	if out, err := exec.Command("cp", "-a", filepath.Join(dir, "datastore"), durable).CombinedOutput(); err != nil {
-		t.Fatal(err, string(out))
-	}
+	copyDir(t, filepath.Join(dir, "datastore"), durable)
 	if r, err = Open(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +46,7 @@ func TestStaleEntriesAfterAPowerCutNeverTakeLiveRecords(t *testing.T) {
 	// The power cut: the pack's removal reached the disk, the deletion of
 	// x's entry did not.
 	os.RemoveAll(filepath.Join(dir, "datastore"))
-	if out, err := exec.Command("cp", "-a", durable, filepath.Join(dir, "datastore")).CombinedOutput(); err != nil {
-		t.Fatal(err, string(out))
-	}
+	copyDir(t, durable, filepath.Join(dir, "datastore"))
 
 	if r, err = Open(ctx, dir); err != nil {
 		t.Fatal(err)
@@ -170,11 +165,7 @@ func TestAReadRacingADeleteFindsTheBlockGone(t *testing.T) {
 // Repair removes a block whose index entry is damaged.
 func TestRepairRemovesADamagedIndexEntry(t *testing.T) {
 	ctx := context.Background()
-	r, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTestRepo(t)
 	b := randomBlock(t, 1<<20)
 	if err := r.Blocks.Put(ctx, b); err != nil {
 		t.Fatal(err)
@@ -204,11 +195,7 @@ func TestRepairRemovesADamagedIndexEntry(t *testing.T) {
 // A block larger than a pack's reads take is kept by badger, and reads back.
 func TestOversizeBlocksAreKeptOutOfPacks(t *testing.T) {
 	ctx := context.Background()
-	r, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTestRepo(t)
 	b := randomBlock(t, maxPackBlock+1)
 	if err := r.Blocks.Put(ctx, b); err != nil {
 		t.Fatal(err)

@@ -102,11 +102,7 @@ func TestDamagedRecordIsFoundAndRemoved(t *testing.T) {
 		{"pack gone", func(path string, _ location) error { return os.Remove(path) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Open(ctx, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			r := openTestRepo(t)
 			b := randomBlock(t, 1<<20)
 			if err := r.Blocks.Put(ctx, b); err != nil {
 				t.Fatal(err)
@@ -238,11 +234,7 @@ func TestGCRemovesPacksItEmpties(t *testing.T) {
 // store it once: a second record would be space nothing names.
 func TestConcurrentPutsOfOneBlockStoreItOnce(t *testing.T) {
 	ctx := context.Background()
-	r, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTestRepo(t)
 	b := randomBlock(t, 1<<20)
 	var wg sync.WaitGroup
 	for range 8 {
@@ -273,11 +265,7 @@ func TestConcurrentPutsOfOneBlockStoreItOnce(t *testing.T) {
 // present (no second copy in a file), and delete as before.
 func TestFormatOneLargeBlocksStayReadable(t *testing.T) {
 	ctx := context.Background()
-	r, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTestRepo(t)
 	old := randomBlock(t, 1<<20)
 	if err := blockstore.NewBlockstore(r.Datastore).Put(ctx, old); err != nil {
 		t.Fatal(err)
@@ -301,6 +289,17 @@ func TestFormatOneLargeBlocksStayReadable(t *testing.T) {
 	if ok, _ := r.Blocks.Has(ctx, old.Cid()); ok {
 		t.Error("a format-1 large block is still there after DeleteBlock")
 	}
+}
+
+// openTestRepo opens a new repo, closed when the test ends.
+func openTestRepo(t *testing.T) *Repo {
+	t.Helper()
+	r, err := Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 func allKeys(t *testing.T, r *Repo) []cid.Cid {
