@@ -15,6 +15,7 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 )
 
+// get reads c's record and checks it against the block it must be.
 func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	loc, err := p.locate(ctx, c)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	ds "github.com/ipfs/go-datastore"
 )
 
+// put appends b's record to the pack being filled, then indexes it.
 func (p *packBlocks) put(ctx context.Context, b blocks.Block) error {
 	key := dshelp.MultihashToDsKey(b.Cid().Hash())
 	release, err := p.claim(ctx, key)
