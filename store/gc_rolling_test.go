@@ -16,7 +16,7 @@ import (
 // must hold the live version plus a fixed overhead, however many versions
 // came before. Reopened is the one-shot commands' case; the same process
 // is a daemon's, where garbage sits in the value-log file badger appends
-// to (see sealHeadValueLog). Image chunks live in block files; smaller
+// to (see sealHeadValueLog). Image chunks live in packs; smaller
 // blocks in badger, whose value log gc must compact.
 func TestRollingUpdatesStayBounded(t *testing.T) {
 	for _, size := range []int{1 << 20, badgerBlock} {
@@ -29,7 +29,7 @@ func TestRollingUpdatesStayBounded(t *testing.T) {
 	}
 }
 
-// badgerBlock is a block size badger's value log keeps (see fileBlockMin).
+// badgerBlock is a block size badger's value log keeps (see packBlockMin).
 const badgerBlock = 64 << 10
 
 const (

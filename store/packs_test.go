@@ -116,7 +116,7 @@ func TestDamagedRecordIsFoundAndRemoved(t *testing.T) {
 			}
 			_, err = r.Blocks.Get(ctx, b.Cid())
 			if !errors.Is(err, blockstore.ErrHashMismatch) || !strings.Contains(err.Error(), "damaged on disk") || !strings.Contains(err.Error(), b.Cid().String()) {
-				t.Fatalf("Get of a damaged block file: %v; want a damage error naming the block", err)
+				t.Fatalf("Get of a damaged record: %v; want a damage error naming the block", err)
 			}
 			var found []cid.Cid
 			if _, err := r.VerifyBlocks(ctx, nil, func(d Damage) {

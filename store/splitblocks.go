@@ -49,7 +49,7 @@ func (s *splitBlockstore) Put(ctx context.Context, b blocks.Block) error {
 	if !packable(b) {
 		return s.small.Put(ctx, b)
 	}
-	return s.putFile(ctx, b)
+	return s.putPacked(ctx, b)
 }
 
 // packable reports whether b goes to a pack: large enough, and no larger
@@ -60,7 +60,7 @@ func packable(b blocks.Block) bool {
 	return n >= packBlockMin && n <= maxPackBlock && len(b.Cid().Hash()) <= maxRecordHash
 }
 
-func (s *splitBlockstore) putFile(ctx context.Context, b blocks.Block) error {
+func (s *splitBlockstore) putPacked(ctx context.Context, b blocks.Block) error {
 	// A format-1 repo's copy in badger is as good as a packed one.
 	if ok, err := s.small.Has(ctx, b.Cid()); ok && err == nil {
 		return nil
@@ -75,7 +75,7 @@ func (s *splitBlockstore) PutMany(ctx context.Context, bs []blocks.Block) error 
 			small = append(small, b)
 			continue
 		}
-		if err := s.putFile(ctx, b); err != nil {
+		if err := s.putPacked(ctx, b); err != nil {
 			return err
 		}
 	}
