@@ -87,8 +87,8 @@ type packBlocks struct {
 	// it): later writes and reads go through the page cache.
 	buffered atomic.Bool
 
-	unreadMu sync.Mutex
-	unread   map[string]struct{} // see firstRead
+	seenMu sync.Mutex
+	seen   map[string]bool // see readsDirect
 }
 
 // packIndexPrefix is where the index lives in badger, apart from the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
@@ -75,4 +76,68 @@ func cachedPages(t *testing.T, path string, rec location) int {
 		n += int(v & 1)
 	}
 	return n
+}
+
+// A block this process did not write is read through the page cache the
+// first time, as a local reader (a tar writer, the gateway) wants, taking
+// one block at a time behind the kernel's readahead; but around it the
+// first time a peer asks for it (a seeder's first serving of an image it
+// pushed), and through it when a peer asks again.
+func TestFirstReadForAPeerBypassesThePageCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, forPeer := randomBlock(t, 1<<20), randomBlock(t, 1<<20)
+	for _, b := range []blocks.Block{local, forPeer} {
+		if err := r.Blocks.Put(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.packs.buffered.Load() {
+		t.Skipf("the filesystem of %s refuses direct I/O", r.Path)
+	}
+	r.Close()
+
+	// Another process: neither block was written by it.
+	r, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pages := func(b blocks.Block) int {
+		rec, err := r.packs.locate(ctx, b.Cid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cachedPages(t, r.packs.packPath(rec.pack), rec)
+	}
+	read := func(ctx context.Context, b blocks.Block) {
+		got, err := r.Blocks.Get(ctx, b.Cid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.RawData(), b.RawData()) {
+			t.Fatal("the block read back different bytes")
+		}
+	}
+	// The local block comes first in the pack: the readahead of a read of
+	// the other does not reach back to it.
+	read(ForPeer(ctx), forPeer)
+	if n := pages(forPeer); n != 0 {
+		t.Errorf("a first read for a peer left %d of the block's pages cached, want none", n)
+	}
+	read(ForPeer(ctx), forPeer)
+	if n := pages(forPeer); n < 256 {
+		t.Errorf("a second read for a peer left %d of the block's 256 pages cached, want all", n)
+	}
+	if n := pages(local); n != 0 {
+		t.Fatalf("%d pages of the block not yet read are cached", n)
+	}
+	read(ctx, local)
+	if n := pages(local); n < 256 {
+		t.Errorf("a local first read left %d of the block's 256 pages cached, want all", n)
+	}
 }

@@ -21,7 +21,7 @@ func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := p.readAt(c, loc)
+	b, err := p.readAt(c, loc, p.readsDirect(c, forPeer(ctx)))
 	if errors.Is(err, blockstore.ErrHashMismatch) {
 		// Deleted, or stored again, as it was read (gc, repair): the record
 		// is gone, not damaged.
@@ -30,19 +30,19 @@ func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 			return nil, ipld.ErrNotFound{Cid: c}
 		}
 		if lerr == nil && now != loc {
-			return p.readAt(c, now)
+			return p.readAt(c, now, false)
 		}
 	}
 	return b, err
 }
 
-// readAt reads and checks c's record at loc.
-func (p *packBlocks) readAt(c cid.Cid, loc location) (blocks.Block, error) {
+// readAt reads and checks c's record at loc, around the page cache when
+// direct and possible.
+func (p *packBlocks) readAt(c cid.Cid, loc location, direct bool) (blocks.Block, error) {
 	if loc.length > maxPackBlock {
 		return nil, damaged(c, fmt.Sprintf("its index entry says %d bytes", loc.length))
 	}
 	want := recordHeaderSize + loc.length
-	direct := p.firstRead(c)
 	for {
 		file, isDirect, err := p.open(loc.pack, direct)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -93,35 +93,60 @@ func (p *packBlocks) open(id uint32, direct bool) (*os.File, bool, error) {
 	return file, false, err
 }
 
-// firstRead reports whether c is read for the first time since this
-// process wrote it, and forgets it. That first read goes around the page
-// cache as the write did: the record's pages are not cached, and filling
-// the cache costs more CPU than the read (1 GiB of 1 MiB blocks, cold:
-// 0.6-1.2 s buffered, 0.25 s direct). It is the read of a pull's chunks
-// fetched before the tar writer asked for them, or of a chunk served on
-// to another puller. Later reads go through the cache, which then serves
-// a block asked for again and again (a gateway, a seeder) from memory.
-func (p *packBlocks) firstRead(c cid.Cid) bool {
-	p.unreadMu.Lock()
-	defer p.unreadMu.Unlock()
-	_, ok := p.unread[string(c.Hash())]
-	delete(p.unread, string(c.Hash()))
-	return ok
+// readsDirect reports whether this read of c goes around the page cache,
+// and notes c as read. Filling the cache costs more CPU than the read
+// itself (1 GiB of 1 MiB blocks, cold: 0.6-1.2 s buffered, 0.25 s
+// direct), so a block goes around it the first time this process reads
+// it, when
+//   - this process wrote it, which left nothing cached: a pull's chunk
+//     fetched before the tar writer asked for it, or passed on to another
+//     puller;
+//   - or a peer asked for it (see ForPeer), which bitswap does many blocks
+//     at a time, so the disk's latency hides behind the others: a
+//     seeder's first serving of an image it pushed.
+//
+// Later reads go through the cache, which then serves a block asked for
+// again and again (a gateway, a seeder of many) from memory. Other first
+// reads do too: a local reader (a tar writer, the gateway) takes one
+// block at a time, and would wait for the disk at every one where the
+// kernel's readahead runs ahead of it.
+func (p *packBlocks) readsDirect(c cid.Cid, forPeer bool) bool {
+	p.seenMu.Lock()
+	defer p.seenMu.Unlock()
+	read, seen := p.seen[string(c.Hash())]
+	p.note(c, true)
+	return (seen && !read) || (!seen && forPeer)
 }
 
-// wrote notes a block not read since it was written.
+// wrote notes a block written and not yet read.
 func (p *packBlocks) wrote(c cid.Cid) {
-	p.unreadMu.Lock()
-	defer p.unreadMu.Unlock()
-	// At the cap (8 GiB of chunks written and not read back: a daemon
-	// that pins more than it serves) the list starts again, so it follows
-	// what was written lately; the first read of a block forgotten so fills
-	// the page cache: slower, never wrong.
-	if p.unread == nil || len(p.unread) >= maxUnread {
-		p.unread = map[string]struct{}{}
-	}
-	p.unread[string(c.Hash())] = struct{}{}
+	p.seenMu.Lock()
+	defer p.seenMu.Unlock()
+	p.note(c, false)
 }
 
-// maxUnread bounds the blocks kept for firstRead: about 1 MB of memory.
-const maxUnread = 8192
+func (p *packBlocks) note(c cid.Cid, read bool) {
+	// At the cap the list starts again, so it follows the blocks touched
+	// lately; a block forgotten so is read through the cache or, for a
+	// peer, around it: slower at worst, never wrong.
+	if p.seen == nil || len(p.seen) >= maxSeen {
+		p.seen = map[string]bool{}
+	}
+	p.seen[string(c.Hash())] = read
+}
+
+// maxSeen bounds the blocks kept for readsDirect: about 1 MB of memory.
+const maxSeen = 8192
+
+type forPeerKey struct{}
+
+// ForPeer marks reads made to send blocks to peers (bitswap's): see
+// readsDirect.
+func ForPeer(ctx context.Context) context.Context {
+	return context.WithValue(ctx, forPeerKey{}, true)
+}
+
+func forPeer(ctx context.Context) bool {
+	v, _ := ctx.Value(forPeerKey{}).(bool)
+	return v
+}

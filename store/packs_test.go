@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
+	mh "github.com/multiformats/go-multihash"
 )
 
 func TestLargeBlocksLiveInPacksAndSmallOnesInBadger(t *testing.T) {
@@ -313,4 +315,17 @@ func allKeys(t *testing.T, r *Repo) []cid.Cid {
 		all = append(all, c)
 	}
 	return all
+}
+
+// What readsDirect remembers stays bounded however many blocks a daemon
+// reads.
+func TestBlocksSeenStayBounded(t *testing.T) {
+	r := openTestRepo(t)
+	for i := range maxSeen + 10 {
+		h, _ := mh.Sum([]byte(fmt.Sprint(i)), mh.SHA2_256, -1)
+		r.packs.readsDirect(cid.NewCidV1(cid.Raw, h), i%2 == 0)
+	}
+	if n := len(r.packs.seen); n > maxSeen {
+		t.Fatalf("%d blocks remembered, want at most %d", n, maxSeen)
+	}
 }
