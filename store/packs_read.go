@@ -88,6 +88,9 @@ func (p *packBlocks) open(id uint32, direct bool) (*os.File, bool, error) {
 		if !errors.Is(err, errNoDirectIO) {
 			return file, true, err
 		}
+		// Refused by the filesystem (tmpfs; elsewhere than Linux): not
+		// asked again for every block a peer wants.
+		p.buffered.Store(true)
 	}
 	file, err := os.Open(name)
 	return file, false, err
