@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,8 +88,11 @@ type packBlocks struct {
 	// it): later writes and reads go through the page cache.
 	buffered atomic.Bool
 
-	seenMu sync.Mutex
-	seen   map[string]bool // see readsDirect
+	// What readsDirect goes by.
+	seenMu  sync.Mutex
+	unread  map[string]struct{} // written by this process, not yet read
+	served  tagSet              // read for a peer by this process
+	tagSeed maphash.Seed
 }
 
 // packIndexPrefix is where the index lives in badger, apart from the
@@ -108,6 +112,7 @@ func openPackBlocks(ctx context.Context, repo string, d ds.Batching) (*packBlock
 		inflight: map[string]chan struct{}{},
 		writing:  map[uint32]int{},
 		nextID:   1,
+		tagSeed:  maphash.MakeSeed(),
 	}
 	raw, err := d.Get(ctx, nextPackKey)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -21,7 +22,8 @@ func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := p.readAt(c, loc, p.readsDirect(c, forPeer(ctx)))
+	direct := p.readsDirect(c, forPeer(ctx))
+	b, err := p.readAt(c, loc, direct)
 	if errors.Is(err, blockstore.ErrHashMismatch) {
 		// Deleted, or stored again, as it was read (gc, repair): the record
 		// is gone, not damaged.
@@ -30,7 +32,7 @@ func (p *packBlocks) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 			return nil, ipld.ErrNotFound{Cid: c}
 		}
 		if lerr == nil && now != loc {
-			return p.readAt(c, now, false)
+			return p.readAt(c, now, direct)
 		}
 	}
 	return b, err
@@ -97,49 +99,74 @@ func (p *packBlocks) open(id uint32, direct bool) (*os.File, bool, error) {
 }
 
 // readsDirect reports whether this read of c goes around the page cache,
-// and notes c as read. Filling the cache costs more CPU than the read
-// itself (1 GiB of 1 MiB blocks, cold: 0.6-1.2 s buffered, 0.25 s
-// direct), so a block goes around it the first time this process reads
-// it, when
-//   - this process wrote it, which left nothing cached: a pull's chunk
-//     fetched before the tar writer asked for it, or passed on to another
-//     puller;
-//   - or a peer asked for it (see ForPeer), which bitswap does many blocks
-//     at a time, so the disk's latency hides behind the others: a
-//     seeder's first serving of an image it pushed.
+// and notes it. Filling the cache costs more CPU than the read itself
+// (1 GiB of 1 MiB blocks, cold: 0.6-1.2 s buffered, 0.25 s direct), so
+// a block goes around it on
+//   - its first read after this process wrote it, which left nothing
+//     cached: a pull's chunk fetched before the tar writer asked for it,
+//     or passed on to another puller;
+//   - the first time a peer asks this process for it (see ForPeer):
+//     bitswap reads many blocks at a time, so the disk's latency hides
+//     behind the others. A seeder's first serving of an image it pushed
+//     then leaves the cache alone, its second fills it.
 //
-// Later reads go through the cache, which then serves a block asked for
-// again and again (a gateway, a seeder of many) from memory. Other first
-// reads do too: a local reader (a tar writer, the gateway) takes one
-// block at a time, and would wait for the disk at every one where the
-// kernel's readahead runs ahead of it.
+// Other reads go through the cache, which then serves a block asked for
+// again and again (a gateway, a seeder of many) from memory. So do local
+// first reads of blocks this process did not write: a local reader (a
+// tar writer, the gateway) takes one block at a time, and would wait for
+// the disk at every one where the kernel's readahead runs ahead of it.
 func (p *packBlocks) readsDirect(c cid.Cid, forPeer bool) bool {
 	p.seenMu.Lock()
 	defer p.seenMu.Unlock()
-	read, seen := p.seen[string(c.Hash())]
-	p.note(c, true)
-	return (seen && !read) || (!seen && forPeer)
+	_, unread := p.unread[string(c.Hash())]
+	delete(p.unread, string(c.Hash()))
+	firstForPeer := forPeer && p.served.add(maphash.Bytes(p.tagSeed, c.Hash()))
+	return unread || firstForPeer
 }
 
 // wrote notes a block written and not yet read.
 func (p *packBlocks) wrote(c cid.Cid) {
 	p.seenMu.Lock()
 	defer p.seenMu.Unlock()
-	p.note(c, false)
-}
-
-func (p *packBlocks) note(c cid.Cid, read bool) {
-	// At the cap the list starts again, so it follows the blocks touched
-	// lately; a block forgotten so is read through the cache or, for a
-	// peer, around it: slower at worst, never wrong.
-	if p.seen == nil || len(p.seen) >= maxSeen {
-		p.seen = map[string]bool{}
+	// At the cap (8 GiB of chunks written and not read back: a daemon
+	// that pins more than it serves) the list starts again, so it follows
+	// what was written lately; the first read of a block forgotten so fills
+	// the page cache: slower, never wrong.
+	if p.unread == nil || len(p.unread) >= maxUnread {
+		p.unread = map[string]struct{}{}
 	}
-	p.seen[string(c.Hash())] = read
+	p.unread[string(c.Hash())] = struct{}{}
 }
 
-// maxSeen bounds the blocks kept for readsDirect: about 1 MB of memory.
-const maxSeen = 8192
+// maxUnread bounds the blocks written and not yet read: about 1 MB.
+const maxUnread = 8192
+
+// tagSet remembers blocks by a 64-bit hash of their multihash (a
+// collision costs one read through the cache, never a wrong byte), in two
+// generations: when the newer fills, the older is dropped and the newer
+// takes its place. It forgets the blocks added longest ago, half at a
+// time, and never all at once, so a seeder serving an image larger than
+// a generation (a 32 GiB one) still reads it through the cache from its
+// second serving on.
+type tagSet struct{ cur, old map[uint64]struct{} }
+
+// tagsPerGeneration: each generation about 0.5 MB, 32 GiB of chunks.
+const tagsPerGeneration = 32768
+
+// add notes t and reports whether it is new.
+func (s *tagSet) add(t uint64) bool {
+	if _, ok := s.cur[t]; ok {
+		return false
+	}
+	_, known := s.old[t]
+	if s.cur == nil || len(s.cur) >= tagsPerGeneration {
+		s.old, s.cur = s.cur, make(map[uint64]struct{})
+	}
+	s.cur[t] = struct{}{}
+	return !known
+}
+
+func (s *tagSet) len() int { return len(s.cur) + len(s.old) }
 
 type forPeerKey struct{}
 

@@ -317,15 +317,44 @@ func allKeys(t *testing.T, r *Repo) []cid.Cid {
 	return all
 }
 
-// What readsDirect remembers stays bounded however many blocks a daemon
-// reads.
-func TestBlocksSeenStayBounded(t *testing.T) {
+// A seeder serving an image of many chunks again and again reads each
+// one around the page cache only the first time, however many chunks
+// the image has up to a generation of the served set (a first version
+// wiped everything it remembered at 8192 blocks, so an image of 10,000
+// chunks went around the cache at every serving); past that the set
+// stays bounded, forgetting the blocks served longest ago.
+func TestBlocksServedStayRemembered(t *testing.T) {
 	r := openTestRepo(t)
-	for i := range maxSeen + 10 {
+	tag := func(i int) cid.Cid {
 		h, _ := mh.Sum([]byte(fmt.Sprint(i)), mh.SHA2_256, -1)
-		r.packs.readsDirect(cid.NewCidV1(cid.Raw, h), i%2 == 0)
+		return cid.NewCidV1(cid.Raw, h)
 	}
-	if n := len(r.packs.seen); n > maxSeen {
-		t.Fatalf("%d blocks remembered, want at most %d", n, maxSeen)
+	const image = 10000
+	for pass := range 3 {
+		direct := 0
+		for i := range image {
+			if r.packs.readsDirect(tag(i), true) {
+				direct++
+			}
+		}
+		if want := map[bool]int{true: image, false: 0}[pass == 0]; direct != want {
+			t.Fatalf("serving %d: %d of %d blocks read around the cache, want %d", pass+1, direct, image, want)
+		}
+	}
+	for i := image; i < 3*tagsPerGeneration; i++ {
+		r.packs.readsDirect(tag(i), true)
+	}
+	if n := r.packs.served.len(); n > 2*tagsPerGeneration {
+		t.Fatalf("%d blocks remembered, want at most %d", n, 2*tagsPerGeneration)
+	}
+	if r.packs.readsDirect(tag(3*tagsPerGeneration-1), true) {
+		t.Error("the block served last was forgotten")
+	}
+	// A block written and not yet read goes around the cache once,
+	// whoever reads it.
+	written := tag(-1)
+	r.packs.wrote(written)
+	if !r.packs.readsDirect(written, false) || r.packs.readsDirect(written, false) {
+		t.Error("a block this process wrote: want its first read, and only that, around the cache")
 	}
 }

@@ -48,10 +48,13 @@ func (p *packBlocks) put(ctx context.Context, b blocks.Block) error {
 	p.mu.Lock()
 	p.dirty[loc.pack] = true
 	p.mu.Unlock()
+	// Noted before the entry makes the block readable: a read between
+	// the two would otherwise be undone by the note. (Left by a failed
+	// put, the note names nothing and is forgotten in time.)
+	p.wrote(b.Cid())
 	if err := p.index.Put(ctx, key, loc.encode()); err != nil {
 		return fmt.Errorf("store block %s: %w", b.Cid(), err)
 	}
-	p.wrote(b.Cid())
 	return nil
 }
 
