@@ -13,8 +13,9 @@ import (
 // around the page cache, and a daemon sending them to a peer the first
 // time reads them around it too (filling the cache costs more CPU than
 // the reads: the first serving of 1 GiB took 2.5-2.9 s of the seeder's
-// CPU through the cache, 2.0-2.5 s around it). The second time a peer asks, the daemon reads through
-// the cache, which then serves the image again and again.
+// CPU through the cache, 2.0-2.5 s around it). The second time a peer
+// asks, the daemon reads through the cache, which then serves the image
+// again and again.
 func TestSeederServesAPushedImageAroundThePageCache(t *testing.T) {
 	a := newRepo(t)
 	var fs unix.Statfs_t

@@ -55,10 +55,14 @@ func TestPacksBypassThePageCache(t *testing.T) {
 // tmpfs, which accepts it (since Linux 6.6) and keeps its files there.
 func skipWithoutDirectIO(t *testing.T, r *Repo) {
 	t.Helper()
-	var fs unix.Statfs_t
-	if r.packs.buffered.Load() || (unix.Statfs(r.Path, &fs) == nil && fs.Type == unix.TMPFS_MAGIC) {
+	if r.packs.buffered.Load() || onTmpfs(r.Path) {
 		t.Skipf("%s keeps pack files in the page cache (no direct I/O, or tmpfs)", r.Path)
 	}
+}
+
+func onTmpfs(path string) bool {
+	var fs unix.Statfs_t
+	return unix.Statfs(path, &fs) == nil && fs.Type == unix.TMPFS_MAGIC
 }
 
 // cachedPages counts the pages of a record in the page cache (mincore over
@@ -153,8 +157,7 @@ func TestFirstReadForAPeerBypassesThePageCache(t *testing.T) {
 // since Linux 6.6, refused before): blocks written, and read for a peer
 // or not, come back whole.
 func TestPacksOnTmpfs(t *testing.T) {
-	var fs unix.Statfs_t
-	if err := unix.Statfs("/dev/shm", &fs); err != nil || fs.Type != unix.TMPFS_MAGIC {
+	if !onTmpfs("/dev/shm") {
 		t.Skip("no tmpfs at /dev/shm")
 	}
 	dir, err := os.MkdirTemp("/dev/shm", "imgp2p-packs-")
@@ -181,8 +184,11 @@ func TestPacksOnTmpfs(t *testing.T) {
 	defer r.Close()
 	for range 2 {
 		got, err := r.Blocks.Get(ForPeer(ctx), b.Cid())
-		if err != nil || !bytes.Equal(got.RawData(), b.RawData()) {
+		if err != nil {
 			t.Fatalf("read for a peer: %v", err)
+		}
+		if !bytes.Equal(got.RawData(), b.RawData()) {
+			t.Fatal("read for a peer: different bytes from those written")
 		}
 	}
 }
