@@ -52,10 +52,14 @@ func printPull(w io.Writer, r transfer) {
 	row("imgp2p pull --peer: one-shot, fresh repo, docker-archive to /dev/null", r.pull, r.pull, "the pull")
 	row("imgp2p pull through a running daemon connected to the peer", r.daemonPull, r.daemonPull, "that daemon")
 	row("imgp2p pull, every block already local (no network)", r.local, r.local, "the pull")
+	row("the wire floor: the blobs over one libp2p stream (TCP, TLS, yamux), every 1 MiB chunk and blob hashed, nothing stored", r.floor, r.floor, "the receiver")
 	t.print(w)
 	fmt.Fprintf(w, "Issue 7 targets: %s; %s.\n",
 		target("pull ≥ 2× Kubo→Kubo", speedup(r.pull, r.kuboFetch), speedup(r.pull, r.kuboFetch) >= 2),
 		target("pull ≥ 0.8× crane pull", speedup(r.pull, r.cranePull), speedup(r.pull, r.cranePull) >= 0.8))
+	fmt.Fprintf(w, "The wire floor is what any pull over libp2p costs before bitswap, storing and the tar (`e2e/cmd/wirefloor`); "+
+		"the one-shot pull takes %.2f× its time, and the floor itself is %s crane pull and %s Kubo→Kubo.\n",
+		r.pull.elapsed.Seconds()/r.floor.elapsed.Seconds(), ratio(speedup(r.floor, r.cranePull)), ratio(speedup(r.floor, r.kuboFetch)))
 	fmt.Fprintf(w, "One-shot pull's summary: `%s`\n\n", r.pullSummary)
 }
 

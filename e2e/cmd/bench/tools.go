@@ -9,10 +9,11 @@ import (
 )
 
 // The binaries the bench drives. Missing ones are built the way .ci/run
-// builds them: imgp2p from this module, Kubo from e2e/kubo (a module of
+// builds them: imgp2p and wirefloor from this module, Kubo from e2e/kubo (a module of
 // its own), crane from the Go module proxy at the version go.mod uses.
 type tools struct {
 	imgp2p, kubo, crane string
+	wirefloor           string // e2e/cmd/wirefloor: the pull's transport floor
 	kuboVersion         string
 	craneVersion        string
 	imgp2pVersion       string
@@ -35,6 +36,8 @@ func findTools(work, imgp2p, kubo, crane string) tools {
 		progress("building imgp2p")
 		build(dir, []string{"CGO_ENABLED=0"}, "go", "build", "-o", t.imgp2p, ".")
 	}
+	t.wirefloor = filepath.Join(work, "wirefloor")
+	build(dir, []string{"CGO_ENABLED=0"}, "go", "build", "-o", t.wirefloor, "./e2e/cmd/wirefloor")
 	t.kubo = kubo
 	if t.kubo == "" {
 		t.kubo = os.Getenv("IMGP2P_E2E_KUBO")

@@ -39,6 +39,9 @@ type transfer struct {
 	kuboServe outcome // KA once every fetch is done
 	kuboHow   string
 	cranePull outcome
+	// floor: the image's blobs over a bare libp2p stream with a pull's
+	// two checks and nothing stored (e2e/cmd/wirefloor).
+	floor outcome
 }
 
 type transferOpts struct {
@@ -110,9 +113,10 @@ func runTransfer(t tools, work string, ns *netns, o transferOpts) transfer {
 	r.idle, r.kuboIdle = da.now(), dka.now()
 	reg := startRegistry(t.crane, ns, "127.0.0.1:5000", fresh("registry", 0), "loop")
 	reg.push(r.layout.dir)
+	floor := startFloor(t.wirefloor, ns, work, r.layout.dir)
 	r.kuboHow = o.kuboFetch
 
-	progress("crane pull, Kubo → Kubo (%s), imgp2p pull --peer and imgp2p pull through a daemon, taking turns", o.kuboFetch)
+	progress("crane pull, Kubo → Kubo (%s), imgp2p pull --peer, imgp2p pull through a daemon and the wire floor, taking turns", o.kuboFetch)
 	var b *imgp2pRepo
 	pulls := medians(o.reps,
 		func(int) outcome {
@@ -162,12 +166,14 @@ func runTransfer(t tools, work string, ns *netns, o transferOpts) transfer {
 			dc.stop()
 			drop("imgp2p-c", i)
 			return o
-		})
-	r.cranePull, r.kuboFetch, r.pull, r.daemonPull = pulls[0], pulls[1], pulls[2], pulls[3]
+		},
+		func(int) outcome { return floor.fetch(r.layout.bytes) })
+	r.cranePull, r.kuboFetch, r.pull, r.daemonPull, r.floor = pulls[0], pulls[1], pulls[2], pulls[3], pulls[4]
 	r.serve, r.kuboServe = da.now(), dka.now()
 	da.stop()
 	dka.stop()
 	reg.stop()
+	floor.stop()
 
 	progress("imgp2p pull, every block local")
 	r.local = median(o.reps, func(int) outcome { return b.startPull(r.cid, "--offline").wait() })
