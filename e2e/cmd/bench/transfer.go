@@ -12,8 +12,9 @@ import (
 
 // transfer is one machine's push and pull of one layout, with the
 // baselines measured on the same bytes in the same run: sha256, Kubo's
-// `ipfs add -r`, a Kubo→Kubo transfer and `crane pull` from `crane
-// registry serve`. Every process runs in one loopback-only namespace.
+// `ipfs add -r`, a Kubo→Kubo transfer, `crane pull` from `crane registry
+// serve` and the wire floor. Every process runs in one loopback-only
+// namespace.
 type transfer struct {
 	layout  testLayout
 	cid     string
