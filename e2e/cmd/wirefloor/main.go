@@ -89,6 +89,9 @@ func serve(addrFile string, paths []string) error {
 			s.Reset()
 		}
 	})
+	if len(h.Addrs()) == 0 {
+		return fmt.Errorf("listening on no address")
+	}
 	addr := fmt.Sprintf("%s/p2p/%s", h.Addrs()[0], h.ID())
 	// Written whole, then renamed: a reader polling for the file never
 	// sees half an address.
