@@ -79,6 +79,10 @@ type packBlocks struct {
 	newPacks bool            // pack files created since the last sync
 	inflight map[string]chan struct{}
 	writing  map[uint32]int // records reserved and not yet indexed, by pack
+	// sweptAround is, while a sweep runs, the packs that had a record
+	// indexed meanwhile: the sweep's look at the index may have missed
+	// it, so they are left alone. nil between sweeps.
+	sweptAround map[uint32]bool
 	// syncErr stays once an fsync of a pack failed: the kernel may have
 	// dropped what it could not write, so a later fsync that succeeds
 	// would say nothing of it.

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 
 	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	"github.com/ipfs/go-cid"
@@ -36,7 +38,7 @@ func (p *packBlocks) delete(ctx context.Context, c cid.Cid) (bool, error) {
 	// when the whole pack is unnamed (sweep). Only a record that is c's:
 	// an entry gone stale (a power cut after gc) must not take another.
 	if p.recordOf(loc, c) {
-		punchHole(p.packPath(loc.pack), loc.offset, loc.recordLen())
+		punchHoles(p.packPath(loc.pack), []span{{loc.offset, loc.offset + loc.recordLen()}})
 	}
 	return true, nil
 }
@@ -58,18 +60,31 @@ func (p *packBlocks) recordOf(loc location, c cid.Cid) bool {
 }
 
 // sweep removes the packs no index entry names, but the one being
-// appended to. gc runs it after deleting, with no block writes in flight.
+// appended to, and punches out of the others every byte no entry names:
+// records a crash wrote and never indexed, a torn tail, a record whose
+// deletion could not punch it. gc runs it after deleting, with no push or
+// pull in flight; a gateway's reads may still store blocks, so a pack
+// written to while the sweep looks at the index is left for the next.
 func (p *packBlocks) sweep(ctx context.Context) error {
-	live := map[uint32]bool{}
+	p.mu.Lock()
+	p.sweptAround = map[uint32]bool{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.sweptAround = nil
+		p.mu.Unlock()
+	}()
+	live := map[uint32][]span{}
 	err := p.eachIndexEntry(ctx, false, func(e dsq.Entry) error {
 		if loc, err := decodeLocation(e.Value); err == nil {
-			live[loc.pack] = true
+			live[loc.pack] = append(live[loc.pack], span{loc.offset, loc.offset + loc.recordLen()})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	afterSweepScan()
 	ids, err := p.packIDs()
 	if err != nil {
 		return err
@@ -79,18 +94,60 @@ func (p *packBlocks) sweep(ctx context.Context) error {
 	if err := p.index.Sync(ctx, ds.NewKey("/")); err != nil {
 		return err
 	}
+	var named []uint32
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	for _, id := range ids {
-		if live[id] || id == p.cur || p.writing[id] > 0 {
+		if id == p.cur || p.writing[id] > 0 || p.sweptAround[id] {
+			continue
+		}
+		if _, ok := live[id]; ok {
+			named = append(named, id)
 			continue
 		}
 		if err := os.Remove(p.packPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			p.mu.Unlock()
 			return fmt.Errorf("remove unused block pack: %w", err)
 		}
 		delete(p.dirty, id)
 	}
+	p.mu.Unlock()
+	// Outside the lock: nothing is appended to a pack once another is
+	// current, and punching a repo's worth of gaps takes a while.
+	for _, id := range named {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		punchUnnamed(p.packPath(id), live[id])
+	}
 	return nil
+}
+
+// afterSweepScan lets a test index a record where a sweep can miss it.
+var afterSweepScan = func() {}
+
+// span is a record's bytes in its pack, [start, end).
+type span struct{ start, end int64 }
+
+// punchUnnamed punches every byte of the pack at path outside spans. An
+// entry gone stale still names its bytes: they stay, as a live record's.
+func punchUnnamed(path string, spans []span) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	var holes []span
+	var from int64
+	// To the end of the last page: a torn tail's partial page would
+	// otherwise be zeroed, not given back.
+	end := roundPage(info.Size())
+	for _, s := range append(spans, span{end, end}) {
+		if s.start > from {
+			holes = append(holes, span{from, s.start})
+		}
+		from = max(from, s.end)
+	}
+	punchHoles(path, holes)
 }
 
 // sync makes the records written since the last sync durable: their bytes

@@ -38,15 +38,24 @@ func writeDirectAt(path string, iovs [][]byte, off int64) error {
 	return nil
 }
 
-// punchHole gives a deleted record's space back to the filesystem. Where
-// that is not supported the space comes back with the whole pack.
-func punchHole(path string, off, n int64) {
+// punchHoles gives the space of holes in the pack at path back to the
+// filesystem: a deleted record's, or what gc found no entry naming. A
+// range already empty is left alone (SEEK_DATA finds no data in it), so
+// gc going over a pack again costs a seek per gap. Where punching is not
+// supported the space comes back with the whole pack.
+func punchHoles(path string, holes []span) {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
 	defer unix.Close(fd)
-	unix.Fallocate(fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+	for _, h := range holes {
+		next, err := unix.Seek(fd, h.start, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) || (err == nil && next >= h.end) {
+			continue
+		}
+		unix.Fallocate(fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, h.start, h.end-h.start)
+	}
 }
 
 // openDirect opens a pack for reading around the page cache.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unsafe"
 
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
+	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
 	"golang.org/x/sys/unix"
 )
@@ -191,4 +193,108 @@ func TestPacksOnTmpfs(t *testing.T) {
 			t.Fatal("read for a peer: different bytes from those written")
 		}
 	}
+}
+
+// What no index entry names goes back to the filesystem at the next gc,
+// not only with its whole pack: a record a crash wrote and never indexed,
+// and a torn tail.
+func TestGCPunchesWhatNoEntryNames(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := []blocks.Block{randomBlock(t, 1<<20), randomBlock(t, 1<<20)}
+	orphan := randomBlock(t, 1<<20)
+	for _, b := range []blocks.Block{kept[0], orphan, kept[1]} {
+		if err := r.Blocks.Put(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at, err := r.packs.locate(ctx, orphan.Cid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The crash: the record's entry never reached the index.
+	if err := r.packs.index.Delete(ctx, dshelp.MultihashToDsKey(orphan.Cid().Hash())); err != nil {
+		t.Fatal(err)
+	}
+	pack := r.packs.packPath(at.pack)
+	r.Close()
+	f, err := os.OpenFile(pack, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(bytes.Repeat([]byte{1}, recordHeaderSize+5000)) // the torn tail
+	f.Close()
+
+	if r, err = Open(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, b := range kept {
+		if err := r.Pins.PinWithMode(ctx, b.Cid(), pin.Recursive, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := allocated(t, pack)
+	if _, err := r.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := 2 * at.recordLen()
+	if after := allocated(t, pack); after > want {
+		t.Errorf("the pack holds %d bytes on disk after gc (%d before), want at most its two named records' %d", after, before, want)
+	}
+	checkBlocks(t, r, kept)
+}
+
+// A gateway's reads store blocks while gc runs. A record indexed after the
+// sweep looked at the index, in a pack no longer appended to, must stay.
+func TestSweepSparesARecordIndexedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	r, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	named := randomBlock(t, 1<<20)
+	if err := r.Blocks.Put(ctx, named); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Pins.PinWithMode(ctx, named.Cid(), pin.Recursive, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A put stopped between its write and its entry, in the same pack,
+	// which then stops taking records.
+	late := randomBlock(t, 1<<20)
+	loc, err := r.packs.reserve(len(late.RawData()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.packs.writeRecord(loc, late.Cid(), late.RawData()); err != nil {
+		t.Fatal(err)
+	}
+	r.packs.abandon(loc.pack)
+	afterSweepScan = func() {
+		if err := r.packs.index.Put(ctx, dshelp.MultihashToDsKey(late.Cid().Hash()), loc.encode()); err != nil {
+			t.Error(err)
+		}
+		r.packs.written(loc.pack)
+	}
+	defer func() { afterSweepScan = func() {} }()
+	if _, err := r.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkBlocks(t, r, []blocks.Block{named, late})
+}
+
+// allocated is the bytes the file at path takes on disk.
+func allocated(t *testing.T, path string) int64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Blocks * 512
 }

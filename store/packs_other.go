@@ -15,9 +15,9 @@ func writeDirectAt(string, [][]byte, int64) error { return errNoDirectIO }
 
 func openDirect(string) (*os.File, error) { return nil, errNoDirectIO }
 
-// punchHole is Linux-only; elsewhere a deleted record's space comes back
+// punchHoles is Linux-only; elsewhere a deleted record's space comes back
 // with its whole pack.
-func punchHole(string, int64, int64) {}
+func punchHoles(string, []span) {}
 
 func isAligned([]byte) bool { return true }
 

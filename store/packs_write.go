@@ -66,6 +66,9 @@ func (p *packBlocks) written(id uint32) {
 	if p.writing[id]--; p.writing[id] <= 0 {
 		delete(p.writing, id)
 	}
+	if p.sweptAround != nil {
+		p.sweptAround[id] = true
+	}
 }
 
 // claim makes this goroutine the one writer of key, unless the block is
