@@ -240,6 +240,9 @@ func (p *packBlocks) keys(ctx context.Context, out chan<- cid.Cid) error {
 }
 
 // eachIndexEntry calls fn with every entry of the index, keys only if asked.
+// A query whose context ends closes its results without an error: the
+// context's error says the walk did not see every entry (gc's sweep would
+// take what it missed for unnamed).
 func (p *packBlocks) eachIndexEntry(ctx context.Context, keysOnly bool, fn func(dsq.Entry) error) error {
 	res, err := p.index.Query(ctx, dsq.Query{KeysOnly: keysOnly})
 	if err != nil {
@@ -254,7 +257,7 @@ func (p *packBlocks) eachIndexEntry(ctx context.Context, keysOnly bool, fn func(
 			return err
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -13,6 +13,7 @@ import (
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
+	dsq "github.com/ipfs/go-datastore/query"
 	ipld "github.com/ipfs/go-ipld-format"
 	mh "github.com/multiformats/go-multihash"
 )
@@ -360,5 +361,32 @@ func TestBlocksServedStayRemembered(t *testing.T) {
 	r.packs.wrote(written)
 	if !r.packs.readsDirect(written, false) || r.packs.readsDirect(written, false) {
 		t.Error("a block this process wrote: want its first read, and only that, around the cache")
+	}
+}
+
+// A walk of the index cut short by its context must say so: gc's sweep
+// takes what the walk did not see for bytes nothing names.
+func TestIndexWalkCutShortIsAnError(t *testing.T) {
+	ctx := context.Background()
+	r, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for range 3 {
+		if err := r.Blocks.Put(ctx, randomBlock(t, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walk, cancel := context.WithCancel(ctx)
+	defer cancel()
+	seen := 0
+	err = r.packs.eachIndexEntry(walk, true, func(dsq.Entry) error {
+		seen++
+		cancel()
+		return nil
+	})
+	if err == nil {
+		t.Fatalf("a walk cancelled after %d of 3 entries returned no error", seen)
 	}
 }
