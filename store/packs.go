@@ -91,6 +91,9 @@ type packBlocks struct {
 	// buffered is set once direct I/O was refused (a filesystem without
 	// it): later writes and reads go through the page cache.
 	buffered atomic.Bool
+	// noPunch is set once the filesystem refused to punch a hole: space
+	// then comes back with whole packs only, and gc stops asking.
+	noPunch atomic.Bool
 
 	// What readsDirect goes by.
 	seenMu  sync.Mutex

@@ -38,7 +38,7 @@ func (p *packBlocks) delete(ctx context.Context, c cid.Cid) (bool, error) {
 	// when the whole pack is unnamed (sweep). Only a record that is c's:
 	// an entry gone stale (a power cut after gc) must not take another.
 	if p.recordOf(loc, c) {
-		punchHoles(p.packPath(loc.pack), []span{{loc.offset, loc.offset + loc.recordLen()}})
+		p.punch(loc.pack, []span{{loc.offset, loc.offset + loc.recordLen()}})
 	}
 	return true, nil
 }
@@ -90,7 +90,13 @@ func (p *packBlocks) sweep(ctx context.Context) error {
 		return err
 	}
 	// The deletions that emptied these packs go to the disk first, so a
-	// power cut cannot bring back entries naming a pack that is gone.
+	// power cut cannot bring back entries naming a pack that is gone;
+	// before them the packs written meanwhile (a gateway's reads), as
+	// Repo.Sync does, so no entry made durable here names bytes that are
+	// not.
+	if err := p.sync(); err != nil {
+		return err
+	}
 	if err := p.index.Sync(ctx, ds.NewKey("/")); err != nil {
 		return err
 	}
@@ -117,7 +123,7 @@ func (p *packBlocks) sweep(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		punchUnnamed(p.packPath(id), live[id])
+		p.punch(id, unnamed(p.packPath(id), live[id]))
 	}
 	return nil
 }
@@ -128,12 +134,12 @@ var afterSweepScan = func() {}
 // span is a record's bytes in its pack, [start, end).
 type span struct{ start, end int64 }
 
-// punchUnnamed punches every byte of the pack at path outside spans. An
+// unnamed is every byte range of the pack at path outside spans. An
 // entry gone stale still names its bytes: they stay, as a live record's.
-func punchUnnamed(path string, spans []span) {
+func unnamed(path string, spans []span) []span {
 	info, err := os.Stat(path)
 	if err != nil {
-		return
+		return nil
 	}
 	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	var holes []span
@@ -147,7 +153,21 @@ func punchUnnamed(path string, spans []span) {
 		}
 		from = max(from, s.end)
 	}
-	punchHoles(path, holes)
+	return holes
+}
+
+// errNoPunch: the filesystem cannot punch holes in a file.
+var errNoPunch = errors.New("punching holes not supported")
+
+// punch gives holes in pack id back to the filesystem, unless it has
+// refused before.
+func (p *packBlocks) punch(id uint32, holes []span) {
+	if len(holes) == 0 || p.noPunch.Load() {
+		return
+	}
+	if errors.Is(punchHoles(p.packPath(id), holes), errNoPunch) {
+		p.noPunch.Store(true)
+	}
 }
 
 // sync makes the records written since the last sync durable: their bytes

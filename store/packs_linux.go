@@ -41,12 +41,12 @@ func writeDirectAt(path string, iovs [][]byte, off int64) error {
 // punchHoles gives the space of holes in the pack at path back to the
 // filesystem: a deleted record's, or what gc found no entry naming. A
 // range already empty is left alone (SEEK_DATA finds no data in it), so
-// gc going over a pack again costs a seek per gap. Where punching is not
-// supported the space comes back with the whole pack.
-func punchHoles(path string, holes []span) {
+// gc going over a pack again costs a seek per gap. It returns errNoPunch
+// if the filesystem cannot punch holes.
+func punchHoles(path string, holes []span) error {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return
+		return err
 	}
 	defer unix.Close(fd)
 	for _, h := range holes {
@@ -54,8 +54,12 @@ func punchHoles(path string, holes []span) {
 		if errors.Is(err, unix.ENXIO) || (err == nil && next >= h.end) {
 			continue
 		}
-		unix.Fallocate(fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, h.start, h.end-h.start)
+		err = unix.Fallocate(fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, h.start, h.end-h.start)
+		if errors.Is(err, unix.EOPNOTSUPP) {
+			return errNoPunch
+		}
 	}
+	return nil
 }
 
 // openDirect opens a pack for reading around the page cache.
