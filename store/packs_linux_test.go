@@ -266,11 +266,7 @@ func TestSweepSparesARecordIndexedMeanwhile(t *testing.T) {
 	for _, alone := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sharing a pack", true: "alone in its pack"}[alone], func(t *testing.T) {
 			ctx := context.Background()
-			r, err := Open(ctx, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			r := openTestRepo(t)
 			named := randomBlock(t, 1<<20)
 			if err := r.Blocks.Put(ctx, named); err != nil {
 				t.Fatal(err)

@@ -368,11 +368,7 @@ func TestBlocksServedStayRemembered(t *testing.T) {
 // takes what the walk did not see for bytes nothing names.
 func TestIndexWalkCutShortIsAnError(t *testing.T) {
 	ctx := context.Background()
-	r, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTestRepo(t)
 	for range 3 {
 		if err := r.Blocks.Put(ctx, randomBlock(t, 1<<20)); err != nil {
 			t.Fatal(err)
@@ -381,7 +377,7 @@ func TestIndexWalkCutShortIsAnError(t *testing.T) {
 	walk, cancel := context.WithCancel(ctx)
 	defer cancel()
 	seen := 0
-	err = r.packs.eachIndexEntry(walk, true, func(dsq.Entry) error {
+	err := r.packs.eachIndexEntry(walk, true, func(dsq.Entry) error {
 		seen++
 		cancel()
 		return nil
