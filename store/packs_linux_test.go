@@ -239,12 +239,12 @@ func TestGCPunchesWhatNoEntryNames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := allocated(t, pack)
+	before := diskUsage(t, pack)
 	if _, err := r.GC(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want := 2 * at.recordLen()
-	if after := allocated(t, pack); after > want {
+	if after := diskUsage(t, pack); after > want {
 		t.Errorf("the pack holds %d bytes on disk after gc (%d before), want at most its two named records' %d", after, before, want)
 	}
 	fd, err := unix.Open(pack, unix.O_RDONLY, 0)
@@ -313,18 +313,8 @@ func skipWithoutHolePunching(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer os.Remove(name)
-	before := allocated(t, name)
-	if err := punchHoles(name, []span{{0, 1 << 20}}); err != nil || allocated(t, name) >= before {
+	before := diskUsage(t, name)
+	if err := punchHoles(name, []span{{0, 1 << 20}}); err != nil || diskUsage(t, name) >= before {
 		t.Skipf("the filesystem of %s does not give back a punched hole's space (%v)", dir, err)
 	}
-}
-
-// allocated is the bytes the file at path takes on disk.
-func allocated(t *testing.T, path string) int64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Blocks * 512
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // The binaries the bench drives. Missing ones are built the way .ci/run
-// builds them: imgp2p and wirefloor from this module, Kubo from e2e/kubo (a module of
-// its own), crane from the Go module proxy at the version go.mod uses.
+// builds them: imgp2p and wirefloor from this module, Kubo from e2e/kubo
+// (a module of its own), crane from the Go module proxy at the version
+// go.mod uses.
 type tools struct {
 	imgp2p, kubo, crane string
 	wirefloor           string // e2e/cmd/wirefloor: the pull's transport floor

@@ -25,7 +25,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
-	ma "github.com/multiformats/go-multiaddr"
 )
 
 const (
@@ -111,13 +110,9 @@ func serve(addrFile string, paths []string) error {
 // and blob against the hashes the server sent, and returns the bytes of
 // blob data received.
 func fetch(addr string) (int64, error) {
-	m, err := ma.NewMultiaddr(addr)
+	info, err := peer.AddrInfoFromString(addr)
 	if err != nil {
-		return 0, err
-	}
-	info, err := peer.AddrInfoFromP2pAddr(m)
-	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("peer address %q (want /ip4/…/tcp/…/p2p/ID): %w", addr, err)
 	}
 	h, err := newHost(libp2p.NoListenAddrs)
 	if err != nil {
@@ -156,67 +151,79 @@ func indexBlobs(paths []string) ([]blob, error) {
 	blobs := make([]blob, len(paths))
 	buf := make([]byte, chunkSize)
 	for i, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
+		var err error
+		if blobs[i], err = indexBlob(p, buf); err != nil {
 			return nil, err
 		}
-		whole := sha256.New()
-		b := blob{path: p}
-		for {
-			n, err := io.ReadFull(f, buf)
-			if n > 0 {
-				b.chunks = append(b.chunks, sha256.Sum256(buf[:n]))
-				whole.Write(buf[:n])
-				b.size += int64(n)
-			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				break
-			}
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-		}
-		f.Close()
-		copy(b.digest[:], whole.Sum(nil))
-		blobs[i] = b
 	}
 	return blobs, nil
+}
+
+func indexBlob(path string, buf []byte) (blob, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return blob{}, err
+	}
+	defer f.Close()
+	whole := sha256.New()
+	b := blob{path: path}
+	for {
+		n, err := io.ReadFull(f, buf)
+		if n > 0 {
+			b.chunks = append(b.chunks, sha256.Sum256(buf[:n]))
+			whole.Write(buf[:n])
+			b.size += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return blob{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	copy(b.digest[:], whole.Sum(nil))
+	return b, nil
 }
 
 // The stream: the number of blobs (4 bytes), then for each its digest and
 // size (8 bytes), then for each chunk its sha256 and its bytes.
 
 func send(w io.Writer, blobs []blob) error {
-	var head [sha256.Size + 8]byte
-	binary.BigEndian.PutUint32(head[:4], uint32(len(blobs)))
-	if _, err := w.Write(head[:4]); err != nil {
+	var count [4]byte
+	binary.BigEndian.PutUint32(count[:], uint32(len(blobs)))
+	if _, err := w.Write(count[:]); err != nil {
 		return err
 	}
 	buf := make([]byte, sha256.Size+chunkSize)
 	for _, b := range blobs {
-		copy(head[:], b.digest[:])
-		binary.BigEndian.PutUint64(head[sha256.Size:], uint64(b.size))
-		if _, err := w.Write(head[:]); err != nil {
+		if err := sendBlob(w, b, buf); err != nil {
 			return err
 		}
-		f, err := os.Open(b.path)
-		if err != nil {
+	}
+	return nil
+}
+
+func sendBlob(w io.Writer, b blob, buf []byte) error {
+	var head [sha256.Size + 8]byte
+	copy(head[:], b.digest[:])
+	binary.BigEndian.PutUint64(head[sha256.Size:], uint64(b.size))
+	if _, err := w.Write(head[:]); err != nil {
+		return err
+	}
+	f, err := os.Open(b.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, sum := range b.chunks {
+		copy(buf, sum[:])
+		n, err := io.ReadFull(f, buf[sha256.Size:])
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("%s: %w", b.path, err)
+		}
+		if _, err := w.Write(buf[:sha256.Size+n]); err != nil {
 			return err
 		}
-		for _, sum := range b.chunks {
-			copy(buf, sum[:])
-			n, err := io.ReadFull(f, buf[sha256.Size:])
-			if err != nil && err != io.ErrUnexpectedEOF {
-				f.Close()
-				return fmt.Errorf("%s: %w", b.path, err)
-			}
-			if _, err := w.Write(buf[:sha256.Size+n]); err != nil {
-				f.Close()
-				return err
-			}
-		}
-		f.Close()
 	}
 	return nil
 }
